@@ -1,0 +1,51 @@
+//! Settings shared by every command, read from flags and the environment.
+//!
+//! Each setting has one flag, one environment variable and one default; the
+//! README's configuration table lists them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where Lockstep finds its content and keeps its state.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Directory for the private PostgreSQL cluster and the grader's caches.
+    #[arg(long, env = "LOCKSTEP_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL server to use instead of the private cluster; the database
+    /// is created if missing.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// The programme's content.
+    #[arg(long, env = "LOCKSTEP_CURRICULUM", default_value = CURRICULUM_DIR, global = true)]
+    pub curriculum: PathBuf,
+
+    /// The pinned crate workspace that learner code compiles against.
+    #[arg(long, env = "LOCKSTEP_GRADER_DEPS", default_value = GRADER_DEPS_DIR, global = true)]
+    pub grader_deps: PathBuf,
+}
+
+/// Settings of the web server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address to listen on.
+    #[arg(long, env = "LOCKSTEP_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Static assets (CSS, JS).
+    #[arg(long, env = "LOCKSTEP_STATIC", default_value = STATIC_DIR)]
+    pub static_dir: PathBuf,
+
+    /// Grading workers run by this process (0: none; default: one per core).
+    #[arg(long, env = "LOCKSTEP_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+// Paths inside the source tree, so `cargo run` works from any directory.
+const CURRICULUM_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/curriculum");
+const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+const GRADER_DEPS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/grader/deps");

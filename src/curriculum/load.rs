@@ -1,0 +1,465 @@
+//! Reading `curriculum/` from disk into a validated [`Programme`].
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::{
+    Difficulty, Exercise, ExerciseKind, Item, Lesson, LimitOverrides, Module, Mutant, Programme,
+    markdown,
+};
+
+/// A problem in the content, located as precisely as possible.
+#[derive(Debug)]
+pub struct ContentError {
+    /// The offending file.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ContentError {}
+
+fn error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ContentError {
+    ContentError {
+        path: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgrammeFile {
+    title: String,
+    summary: String,
+    modules: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModuleFile {
+    id: String,
+    title: String,
+    summary: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LessonFrontMatter {
+    id: String,
+    title: String,
+    summary: String,
+    order: i64,
+    minutes: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExerciseFile {
+    id: String,
+    title: String,
+    summary: String,
+    order: i64,
+    kind: ExerciseKind,
+    difficulty: Difficulty,
+    minutes: u32,
+    hints: Vec<String>,
+    #[serde(rename = "crate")]
+    crate_name: Option<String>,
+    #[serde(default)]
+    cfg: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    allow_unsafe: bool,
+    #[serde(default)]
+    limits: LimitOverrides,
+}
+
+/// Loads, validates and renders the programme in `root`.
+pub fn load(root: &Path) -> Result<Programme, ContentError> {
+    let programme_path = root.join("programme.toml");
+    let programme: ProgrammeFile = parse_toml(&programme_path, &read(&programme_path)?, 0)?;
+    let mut modules = Vec::new();
+    let mut exercise_ids = HashSet::new();
+    for (index, module_id) in programme.modules.iter().enumerate() {
+        let module = load_module(&root.join(module_id), index + 1)?;
+        if &module.id != module_id {
+            return Err(error(
+                &root.join(module_id).join("module.toml"),
+                None,
+                format!(
+                    "id {:?} does not match its folder name {module_id:?}",
+                    module.id
+                ),
+            ));
+        }
+        for exercise in module.exercises() {
+            if !exercise_ids.insert(exercise.id.clone()) {
+                return Err(error(
+                    &exercise.dir,
+                    None,
+                    format!("exercise id {:?} is used twice", exercise.id),
+                ));
+            }
+        }
+        modules.push(module);
+    }
+    if modules.is_empty() {
+        return Err(error(
+            &programme_path,
+            None,
+            "the programme lists no modules",
+        ));
+    }
+    Ok(Programme {
+        title: programme.title,
+        summary: programme.summary,
+        modules,
+    })
+}
+
+fn load_module(dir: &Path, number: usize) -> Result<Module, ContentError> {
+    let meta_path = dir.join("module.toml");
+    let meta: ModuleFile = parse_toml(&meta_path, &read(&meta_path)?, 0)?;
+    check_id(&meta_path, &meta.id)?;
+    let mut ordered: Vec<(i64, Item)> = Vec::new();
+
+    let mut lesson_ids = HashSet::new();
+    for path in sorted_entries(&dir.join("lessons"), |p| {
+        p.extension().is_some_and(|e| e == "md")
+    })? {
+        let (order, lesson) = load_lesson(&path, &meta.id)?;
+        if !lesson_ids.insert(lesson.id.clone()) {
+            return Err(error(
+                &path,
+                None,
+                format!("lesson id {:?} is used twice in this module", lesson.id),
+            ));
+        }
+        ordered.push((order, Item::Lesson(lesson)));
+    }
+    let exercises_dir = dir.join("exercises");
+    if exercises_dir.exists() {
+        for path in sorted_entries(&exercises_dir, |p| p.is_dir())? {
+            let (order, exercise) = load_exercise(&path, &meta.id)?;
+            ordered.push((order, Item::Exercise(Box::new(exercise))));
+        }
+    }
+    if ordered.is_empty() {
+        return Err(error(dir, None, "the module has no lessons or exercises"));
+    }
+    ordered.sort_by_key(|(order, _)| *order);
+    Ok(Module {
+        id: meta.id,
+        title: meta.title,
+        summary: meta.summary,
+        number,
+        items: ordered.into_iter().map(|(_, item)| item).collect(),
+    })
+}
+
+fn load_lesson(path: &Path, module_id: &str) -> Result<(i64, Lesson), ContentError> {
+    let text = read(path)?;
+    let (front, body, body_line) = split_front_matter(path, &text)?;
+    let meta: LessonFrontMatter = parse_toml(path, front, 1)?;
+    check_id(path, &meta.id)?;
+    let rendered = markdown::render(body);
+    if let Some(index) = rendered
+        .examples
+        .iter()
+        .position(|e| e.expected_output.is_none())
+    {
+        let line = body_line + line_of_example(body, index);
+        return Err(error(
+            path,
+            Some(line),
+            "a rust,runnable block must be followed by an ```output block",
+        ));
+    }
+    Ok((
+        meta.order,
+        Lesson {
+            id: meta.id,
+            module_id: module_id.to_string(),
+            title: meta.title,
+            summary: meta.summary,
+            minutes: meta.minutes,
+            html: rendered.html,
+            examples: rendered.examples,
+            path: path.to_path_buf(),
+        },
+    ))
+}
+
+fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), ContentError> {
+    let meta_path = dir.join("exercise.toml");
+    let meta: ExerciseFile = parse_toml(&meta_path, &read(&meta_path)?, 0)?;
+    check_id(&meta_path, &meta.id)?;
+    if dir.file_name().and_then(|n| n.to_str()) != Some(meta.id.as_str()) {
+        return Err(error(
+            &meta_path,
+            None,
+            format!("id {:?} does not match its folder name", meta.id),
+        ));
+    }
+    if meta.hints.is_empty() {
+        return Err(error(
+            &meta_path,
+            None,
+            "an exercise needs at least one hint",
+        ));
+    }
+    let crate_name = meta.crate_name.unwrap_or_else(|| meta.id.replace('-', "_"));
+    if !crate_name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(error(
+            &meta_path,
+            None,
+            format!("crate name {crate_name:?} is not a valid identifier"),
+        ));
+    }
+    let read_opt = |name: &str| -> Result<String, ContentError> {
+        let path = dir.join(name);
+        if path.exists() {
+            read(&path)
+        } else {
+            Ok(String::new())
+        }
+    };
+    let statement = markdown::render(&read(&dir.join("statement.md"))?);
+    let discussion = read_opt("discussion.md")?;
+    let starter = read(&dir.join("starter.rs"))?;
+    let solution = read(&dir.join("solution.rs"))?;
+    let (visible_tests, hidden_tests, implementation, mutants) = match meta.kind {
+        ExerciseKind::Implement | ExerciseKind::Fix => (
+            read(&dir.join("tests/visible.rs"))?,
+            read(&dir.join("tests/hidden.rs"))?,
+            String::new(),
+            Vec::new(),
+        ),
+        ExerciseKind::Tests => {
+            let mut mutants = Vec::new();
+            for path in sorted_entries(&dir.join("mutants"), |p| {
+                p.extension().is_some_and(|e| e == "rs")
+            })? {
+                let code = read(&path)?;
+                let description = code
+                    .lines()
+                    .next()
+                    .and_then(|line| line.strip_prefix("//!"))
+                    .map(|line| line.trim().to_string())
+                    .ok_or_else(|| {
+                        error(
+                            &path,
+                            Some(1),
+                            "a mutant starts with a `//! what is wrong` line",
+                        )
+                    })?;
+                let name = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_string();
+                mutants.push(Mutant {
+                    name,
+                    description,
+                    code,
+                });
+            }
+            if mutants.is_empty() {
+                return Err(error(dir, None, "a `tests` exercise needs mutants/*.rs"));
+            }
+            (
+                String::new(),
+                String::new(),
+                read(&dir.join("implementation.rs"))?,
+                mutants,
+            )
+        }
+    };
+    let content_hash = hash_dir(dir)?;
+    Ok((
+        meta.order,
+        Exercise {
+            id: meta.id,
+            module_id: module_id.to_string(),
+            title: meta.title,
+            summary: meta.summary,
+            kind: meta.kind,
+            difficulty: meta.difficulty,
+            minutes: meta.minutes,
+            hints: meta.hints,
+            crate_name,
+            cfg: meta.cfg,
+            env: meta.env,
+            allow_unsafe: meta.allow_unsafe,
+            limits: meta.limits,
+            statement_html: statement.html,
+            discussion_html: (!discussion.is_empty()).then(|| markdown::render(&discussion).html),
+            starter,
+            solution,
+            visible_tests,
+            hidden_tests,
+            implementation,
+            mutants,
+            content_hash,
+            dir: dir.to_path_buf(),
+        },
+    ))
+}
+
+/// Splits `+++`-delimited TOML front matter from the body; returns the body's first line number.
+fn split_front_matter<'a>(
+    path: &Path,
+    text: &'a str,
+) -> Result<(&'a str, &'a str, usize), ContentError> {
+    let rest = text
+        .strip_prefix("+++\n")
+        .ok_or_else(|| error(path, Some(1), "a lesson starts with +++ front matter"))?;
+    let end = rest
+        .find("\n+++\n")
+        .map(|i| i + 1)
+        .or_else(|| rest.strip_suffix("\n+++").map(|r| r.len() + 1))
+        .ok_or_else(|| {
+            error(
+                path,
+                Some(1),
+                "the front matter is not closed with a +++ line",
+            )
+        })?;
+    let front = &rest[..end];
+    let body = rest.get(end + 4..).unwrap_or("");
+    let body_line = 2 + front.lines().count() + 1;
+    Ok((front, body, body_line))
+}
+
+fn line_of_example(body: &str, index: usize) -> usize {
+    body.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim_start().starts_with("```rust,runnable"))
+        .nth(index)
+        .map_or(0, |(n, _)| n)
+}
+
+fn parse_toml<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    text: &str,
+    first_line: usize,
+) -> Result<T, ContentError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| first_line + 1 + text[..span.start.min(text.len())].matches('\n').count());
+        error(path, line, e.message().to_string())
+    })
+}
+
+fn check_id(path: &Path, id: &str) -> Result<(), ContentError> {
+    let valid = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(error(
+            path,
+            None,
+            format!("id {id:?} must be lower-case letters, digits and dashes"),
+        ))
+    }
+}
+
+fn read(path: &Path) -> Result<String, ContentError> {
+    fs::read_to_string(path).map_err(|e| error(path, None, format!("cannot read: {e}")))
+}
+
+fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, ContentError> {
+    let entries =
+        fs::read_dir(dir).map_err(|e| error(dir, None, format!("cannot read the folder: {e}")))?;
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|p| keep(p))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// A stable hash of every file under `dir` (relative paths and contents).
+fn hash_dir(dir: &Path) -> Result<String, ContentError> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files)?;
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file);
+        hasher.update(relative.as_os_str().as_encoded_bytes());
+        hasher.update([0]);
+        hasher
+            .update(fs::read(&file).map_err(|e| error(&file, None, format!("cannot read: {e}")))?);
+        hasher.update([0]);
+    }
+    Ok(hasher.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ContentError> {
+    for entry in fs::read_dir(dir)
+        .map_err(|e| error(dir, None, format!("cannot read the folder: {e}")))?
+        .flatten()
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_matter_errors_name_the_line() {
+        let text =
+            "+++\nid = \"a\"\ntitle = \"A\"\nsummary = 3\norder = 1\nminutes = 5\n+++\nbody\n";
+        let (front, _, _) = split_front_matter(Path::new("x.md"), text).unwrap();
+        let err = parse_toml::<LessonFrontMatter>(Path::new("x.md"), front, 1)
+            .err()
+            .unwrap();
+        assert_eq!(err.line, Some(4), "{err}");
+    }
+
+    #[test]
+    fn missing_front_matter_is_an_error_not_a_panic() {
+        let err = split_front_matter(Path::new("x.md"), "# no front matter")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("x.md:1"));
+    }
+}

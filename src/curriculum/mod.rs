@@ -1,0 +1,284 @@
+//! The programme: modules of lessons and exercises, loaded from `curriculum/`
+//! at start-up, validated, rendered once and then shared read-only.
+//!
+//! The on-disk format is documented in `curriculum/README.md`. Any problem is a
+//! [`ContentError`] naming the file (and line, where there is one), so a typo
+//! in a lesson stops start-up with a message rather than a panic.
+
+pub mod highlight;
+mod load;
+pub mod markdown;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ContentError, load};
+pub use markdown::Example;
+
+/// The whole programme, in order.
+#[derive(Debug)]
+pub struct Programme {
+    /// The programme's title.
+    pub title: String,
+    /// One paragraph about it.
+    pub summary: String,
+    /// Modules in teaching order.
+    pub modules: Vec<Module>,
+}
+
+/// A module: lessons and exercises interleaved in one order.
+#[derive(Debug)]
+pub struct Module {
+    /// Unique id (also its folder name and URL segment).
+    pub id: String,
+    /// Display title.
+    pub title: String,
+    /// One sentence.
+    pub summary: String,
+    /// Position of this module in the programme, from 1.
+    pub number: usize,
+    /// Lessons and exercises in the order a learner meets them.
+    pub items: Vec<Item>,
+}
+
+/// One step of a module.
+#[derive(Debug)]
+pub enum Item {
+    /// Something to read.
+    Lesson(Lesson),
+    /// Something to solve.
+    Exercise(Box<Exercise>),
+}
+
+/// A lesson: rendered prose with runnable examples.
+#[derive(Debug)]
+pub struct Lesson {
+    /// Unique within its module.
+    pub id: String,
+    /// The module it belongs to.
+    pub module_id: String,
+    /// Display title.
+    pub title: String,
+    /// One sentence for the catalogue.
+    pub summary: String,
+    /// Estimated reading time.
+    pub minutes: u32,
+    /// Rendered body.
+    pub html: String,
+    /// Runnable examples, referred to by index from the HTML.
+    pub examples: Vec<Example>,
+    /// The markdown file (for error messages and `curriculum list`).
+    pub path: PathBuf,
+}
+
+/// What the learner hands in for an exercise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExerciseKind {
+    /// Make the given tests pass.
+    Implement,
+    /// Find and fix a bug the tests expose.
+    Fix,
+    /// Write tests that pass on the real implementation and catch every mutant.
+    Tests,
+}
+
+/// How hard an exercise is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Difficulty {
+    /// A warm-up.
+    Easy,
+    /// Needs the lesson's ideas put together.
+    Medium,
+    /// A stretch.
+    Hard,
+}
+
+/// Per-exercise overrides of the sandbox limits (capped by the operator's ceiling).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// Wall-clock seconds for the test run.
+    pub run_seconds: Option<u64>,
+    /// Memory for the test run, in MiB.
+    pub run_memory_mb: Option<u64>,
+    /// Wall-clock seconds for compilation.
+    pub compile_seconds: Option<u64>,
+}
+
+/// A buggy implementation a learner's tests must catch (kind `tests`).
+#[derive(Debug, Clone)]
+pub struct Mutant {
+    /// File stem, e.g. `off_by_one`.
+    pub name: String,
+    /// What is wrong with it (the file's first `//!` line).
+    pub description: String,
+    /// Its source.
+    pub code: String,
+}
+
+/// An exercise with everything needed to grade it.
+#[derive(Debug)]
+pub struct Exercise {
+    /// Unique in the programme.
+    pub id: String,
+    /// The module it belongs to.
+    pub module_id: String,
+    /// Display title.
+    pub title: String,
+    /// One sentence.
+    pub summary: String,
+    /// What is handed in.
+    pub kind: ExerciseKind,
+    /// How hard it is.
+    pub difficulty: Difficulty,
+    /// Estimated time.
+    pub minutes: u32,
+    /// Progressive hints, revealed one at a time.
+    pub hints: Vec<String>,
+    /// The library crate's name, as tests `use` it.
+    pub crate_name: String,
+    /// Extra `--cfg` flags.
+    pub cfg: Vec<String>,
+    /// Extra environment for the test run.
+    pub env: BTreeMap<String, String>,
+    /// Whether `unsafe` code is allowed.
+    pub allow_unsafe: bool,
+    /// Sandbox limit overrides.
+    pub limits: LimitOverrides,
+    /// Rendered statement.
+    pub statement_html: String,
+    /// Rendered discussion, shown once passed.
+    pub discussion_html: Option<String>,
+    /// The learner's starting point.
+    pub starter: String,
+    /// The reference solution.
+    pub solution: String,
+    /// Tests shown to the learner (kinds implement and fix).
+    pub visible_tests: String,
+    /// Tests reported by name and result only.
+    pub hidden_tests: String,
+    /// The correct implementation (kind tests).
+    pub implementation: String,
+    /// Buggy implementations (kind tests).
+    pub mutants: Vec<Mutant>,
+    /// Hash of every file of the exercise: the version a verdict was graded against.
+    pub content_hash: String,
+    /// The exercise's folder.
+    pub dir: PathBuf,
+}
+
+impl Programme {
+    /// Every lesson, in programme order.
+    pub fn lessons(&self) -> impl Iterator<Item = &Lesson> {
+        self.modules.iter().flat_map(Module::lessons)
+    }
+
+    /// Every exercise, in programme order.
+    pub fn exercises(&self) -> impl Iterator<Item = &Exercise> {
+        self.modules.iter().flat_map(Module::exercises)
+    }
+
+    /// The module with this id.
+    pub fn module(&self, id: &str) -> Option<&Module> {
+        self.modules.iter().find(|module| module.id == id)
+    }
+
+    /// The exercise with this id.
+    pub fn exercise(&self, id: &str) -> Option<&Exercise> {
+        self.exercises().find(|exercise| exercise.id == id)
+    }
+
+    /// The lesson `lesson` of module `module`.
+    pub fn lesson(&self, module: &str, lesson: &str) -> Option<&Lesson> {
+        self.module(module)?.lessons().find(|l| l.id == lesson)
+    }
+
+    /// Total estimated minutes.
+    pub fn minutes(&self) -> u32 {
+        self.modules.iter().map(Module::minutes).sum()
+    }
+}
+
+impl Module {
+    /// The module's lessons in order.
+    pub fn lessons(&self) -> impl Iterator<Item = &Lesson> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Lesson(lesson) => Some(lesson),
+            Item::Exercise(_) => None,
+        })
+    }
+
+    /// The module's exercises in order.
+    pub fn exercises(&self) -> impl Iterator<Item = &Exercise> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Exercise(exercise) => Some(exercise.as_ref()),
+            Item::Lesson(_) => None,
+        })
+    }
+
+    /// Total estimated minutes.
+    pub fn minutes(&self) -> u32 {
+        self.items.iter().map(Item::minutes).sum()
+    }
+}
+
+impl Item {
+    /// Display title.
+    pub fn title(&self) -> &str {
+        match self {
+            Item::Lesson(lesson) => &lesson.title,
+            Item::Exercise(exercise) => &exercise.title,
+        }
+    }
+
+    /// Estimated minutes.
+    pub fn minutes(&self) -> u32 {
+        match self {
+            Item::Lesson(lesson) => lesson.minutes,
+            Item::Exercise(exercise) => exercise.minutes,
+        }
+    }
+
+    /// The page that shows it.
+    pub fn url(&self) -> String {
+        match self {
+            Item::Lesson(lesson) => format!("/lessons/{}/{}", lesson.module_id, lesson.id),
+            Item::Exercise(exercise) => format!("/exercises/{}", exercise.id),
+        }
+    }
+}
+
+impl ExerciseKind {
+    /// How the kind reads in the catalogue.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExerciseKind::Implement => "implement",
+            ExerciseKind::Fix => "fix the bug",
+            ExerciseKind::Tests => "write the tests",
+        }
+    }
+
+    /// A CSS-friendly name.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ExerciseKind::Implement => "implement",
+            ExerciseKind::Fix => "fix",
+            ExerciseKind::Tests => "tests",
+        }
+    }
+}
+
+impl Difficulty {
+    /// Lower-case name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Difficulty::Easy => "easy",
+            Difficulty::Medium => "medium",
+            Difficulty::Hard => "hard",
+        }
+    }
+}

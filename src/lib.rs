@@ -1,0 +1,14 @@
+//! Lockstep: a web learning platform for async Rust.
+//!
+//! The binary (`src/main.rs`) parses the command line and calls into these
+//! modules: [`curriculum`] loads the programme, [`db`] owns the database,
+//! [`app`] assembles the web application from the handlers in [`web`], and
+//! [`server`] runs it until a shutdown signal.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod curriculum;
+pub mod db;
+pub mod server;
+pub mod web;

@@ -1,0 +1,159 @@
+//! The one place where errors become responses.
+//!
+//! Handlers return [`AppError`]; it becomes a JSON body (`{"error": "..."}`)
+//! with the right status. For pages (anything outside `/api/`) the
+//! [`render_error_pages`] middleware swaps that body for a friendly HTML page.
+//! Internal causes are logged with the request's span and never sent out.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::web::templates::{ErrorPage, Layout, render};
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is malformed; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: sign in first.
+    #[error("please sign in")]
+    Unauthorized,
+    /// 403: not allowed (e.g. a missing CSRF token).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such thing (or not yours to see).
+    #[error("not found")]
+    NotFound,
+    /// 409: a newer version exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is too large.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 422: well-formed but invalid input.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 429: slow down.
+    #[error("too many requests: try again in {retry_after_secs} s")]
+    TooManyRequests {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
+    /// 503: a dependency (the database) is down.
+    #[error("the service is temporarily unavailable")]
+    Unavailable,
+    /// 500: a bug or an outage; details go to the log only.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::error!(%error, "database unavailable");
+                AppError::Unavailable
+            }
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> Self {
+        AppError::Internal(error.into())
+    }
+}
+
+impl AppError {
+    /// The status code this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Marks a response as an error so pages can be rendered in its place.
+#[derive(Clone, Debug)]
+pub struct ErrorMessage(pub String);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        let status = self.status();
+        let message = self.to_string();
+        let mut response = (status, Json(json!({ "error": message }))).into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response.extensions_mut().insert(ErrorMessage(message));
+        response
+    }
+}
+
+/// Replaces error responses to page requests with an HTML page; API clients
+/// (`/api/…`, or asking for JSON) keep the JSON body.
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let wants_json = request.uri().path().starts_with("/api/")
+        || request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.starts_with("application/json"));
+    let response = next.run(request).await;
+    let status = response.status();
+    if wants_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let message = match response.extensions().get::<ErrorMessage>() {
+        Some(ErrorMessage(message)) => message.clone(),
+        None if status == StatusCode::NOT_FOUND => "not found".to_string(),
+        // Responses from middleware (body limits, timeouts) carry plain text already.
+        None => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let page = ErrorPage {
+        layout: Layout::new(&state, status.canonical_reason().unwrap_or("Error")),
+        status: status.as_u16(),
+        message,
+    };
+    let mut html = match render(&page) {
+        Ok(html) => Html(html).into_response(),
+        Err(_) => return response,
+    };
+    *html.status_mut() = status;
+    for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            html.headers_mut().insert(name, value.clone());
+        }
+    }
+    html
+}
+
+/// The fallback for unknown routes.
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}

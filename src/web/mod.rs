@@ -1,0 +1,7 @@
+//! HTTP handlers, one module per area, plus the pieces every area shares.
+
+pub mod assets;
+pub mod error;
+pub mod health;
+pub mod pages;
+pub mod templates;

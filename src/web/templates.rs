@@ -1,0 +1,81 @@
+//! Page templates (askama, in `templates/`) and what every page shares.
+
+use askama::Template;
+
+use crate::app::AppState;
+use crate::curriculum::{Exercise, Item, Lesson, Module, Programme};
+
+/// What the base layout needs on every page.
+pub struct Layout {
+    /// The `<title>`.
+    pub title: String,
+    /// Fingerprinted stylesheet URL.
+    pub stylesheet: String,
+    /// Fingerprinted script URL.
+    pub script: String,
+}
+
+impl Layout {
+    /// The layout for a page titled `title`.
+    pub fn new(state: &AppState, title: &str) -> Self {
+        Self {
+            title: title.to_string(),
+            stylesheet: state.assets.url("style.css"),
+            script: state.assets.url("app.js"),
+        }
+    }
+}
+
+/// Renders a template to a string.
+pub fn render(template: &impl Template) -> askama::Result<String> {
+    template.render()
+}
+
+/// `GET /`: the programme catalogue.
+#[derive(Template)]
+#[template(path = "catalogue.html")]
+pub struct CataloguePage<'a> {
+    pub layout: Layout,
+    pub programme: &'a Programme,
+}
+
+/// `GET /modules/{module}`.
+#[derive(Template)]
+#[template(path = "module.html")]
+pub struct ModulePage<'a> {
+    pub layout: Layout,
+    pub module: &'a Module,
+}
+
+/// `GET /lessons/{module}/{lesson}`.
+#[derive(Template)]
+#[template(path = "lesson.html")]
+pub struct LessonPage<'a> {
+    pub layout: Layout,
+    pub module: &'a Module,
+    pub lesson: &'a Lesson,
+    pub current_url: String,
+    pub previous: Option<&'a Item>,
+    pub next: Option<&'a Item>,
+}
+
+/// `GET /exercises/{exercise}`.
+#[derive(Template)]
+#[template(path = "exercise.html")]
+pub struct ExercisePage<'a> {
+    pub layout: Layout,
+    pub module: &'a Module,
+    pub exercise: &'a Exercise,
+    pub current_url: String,
+    pub starter_html: String,
+    pub visible_tests_html: String,
+}
+
+/// Any error, as a page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub message: String,
+}

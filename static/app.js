@@ -1,0 +1,1 @@
+// Progressive enhancement for Lockstep pages. Every page works without it.

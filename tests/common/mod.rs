@@ -1,0 +1,160 @@
+//! Shared test harness: a real PostgreSQL (the private cluster, or
+//! `DATABASE_URL`), a fresh database per test, and the real app on a random port.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use lockstep::app::AppState;
+use lockstep::config::{ServeSettings, Settings};
+use lockstep::curriculum::Programme;
+use lockstep::db::embedded::{Durability, PrivateCluster};
+use lockstep::web::assets::Assets;
+use sqlx::{Connection, PgPool};
+use tokio::sync::oneshot;
+
+/// The server URL every test database is created on.
+fn server_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-postgres");
+            // Left running on purpose: every test binary shares it (`.ci/run` stops it).
+            let cluster = PrivateCluster::start(&dir, Durability::Relaxed)
+                .expect("start the test PostgreSQL cluster");
+            cluster.url("postgres")
+        }
+    })
+}
+
+/// A new, empty, migrated database for one test.
+pub async fn fresh_database() -> (PgPool, String) {
+    let base_url = server_url().to_string();
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let url = url_for_database(&base_url, &name);
+    let pool = lockstep::db::connect(&url, 10)
+        .await
+        .expect("create and migrate a test database");
+    (pool, url)
+}
+
+/// `base_url` with its database replaced by `name`.
+pub fn url_for_database(base_url: &str, name: &str) -> String {
+    let (before_query, query) = match base_url.split_once('?') {
+        Some((before, query)) => (before, format!("?{query}")),
+        None => (base_url, String::new()),
+    };
+    let authority_end = before_query.find("://").map_or(0, |i| i + 3);
+    let path_start = before_query[authority_end..]
+        .find('/')
+        .map_or(before_query.len(), |i| authority_end + i);
+    format!("{}/{name}{query}", &before_query[..path_start])
+}
+
+/// The real curriculum, loaded once per test binary.
+pub fn programme() -> Arc<Programme> {
+    static PROGRAMME: OnceLock<Arc<Programme>> = OnceLock::new();
+    PROGRAMME
+        .get_or_init(|| {
+            let settings = settings();
+            Arc::new(
+                lockstep::curriculum::load(&settings.curriculum).expect("the curriculum loads"),
+            )
+        })
+        .clone()
+}
+
+/// Default settings, as the binary would have them.
+pub fn settings() -> Settings {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        settings: Settings,
+    }
+    Args::parse_from(["lockstep"]).settings
+}
+
+/// The app running on a random port.
+pub struct TestApp {
+    /// `http://127.0.0.1:port`
+    pub base_url: String,
+    /// The listening address.
+    pub addr: SocketAddr,
+    /// The test's own database.
+    pub db: PgPool,
+    /// A client with a cookie jar and no redirects followed.
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// `GET base_url + path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts the app against a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let (db, _) = fresh_database().await;
+    spawn_app_with(db).await
+}
+
+/// Starts the app against `db`.
+pub async fn spawn_app_with(db: PgPool) -> TestApp {
+    let serve = ServeSettings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
+        workers: Some(0),
+    };
+    let state = AppState {
+        db: db.clone(),
+        programme: programme(),
+        assets: Arc::new(Assets::load(&serve.static_dir).expect("static files")),
+    };
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(error) = lockstep::server::run(listener, state, &serve, shutdown).await {
+            eprintln!("test server failed: {error:#}");
+        }
+    });
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        base_url: format!("http://{addr}"),
+        addr,
+        db,
+        client,
+        stop: Some(stop),
+    }
+}
+
+/// Checks that a connection to `url` works (used by restart tests).
+pub async fn can_connect(url: &str) -> bool {
+    sqlx::PgConnection::connect(url).await.is_ok()
+}
