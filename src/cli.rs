@@ -1,11 +1,135 @@
-//! Command-line tasks that are not the server: listing and checking content.
+//! Command-line tasks that are not the server: running and grading files,
+//! listing and checking content, preparing the grader.
 
-use anyhow::Result;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::config::Settings;
 use crate::curriculum::{ExerciseKind, Item};
+use crate::grading::judge::{Judge, Mode};
+use crate::grading::verdict::{Status, Verdict};
 use crate::server::load_programme;
+
+/// Learner code larger than this is refused everywhere (the web API says the same).
+pub const MAX_CODE_BYTES: usize = 64 * 1024;
+
+/// Builds a judge for command-line use (preparing the cache if needed).
+pub async fn judge(settings: &Settings) -> Result<Judge> {
+    let workspace = settings.grader_deps.clone();
+    let data_dir = settings.data_dir.clone();
+    let manifest =
+        tokio::task::spawn_blocking(move || crate::grading::deps::prepare(&workspace, &data_dir))
+            .await??;
+    let helper = std::env::current_exe().context("cannot find the lockstep binary")?;
+    Ok(Judge::new(&manifest, helper, settings.ceiling()))
+}
+
+/// `lockstep grader prepare`
+pub async fn prepare_grader(settings: &Settings) -> Result<()> {
+    judge(settings).await.map(|_| ())
+}
+
+/// `lockstep run FILE [--json]`
+pub async fn run_file(settings: &Settings, file: &Path, as_json: bool) -> Result<ExitCode> {
+    let code = read_code(file)?;
+    let judge = judge(settings).await?;
+    let verdict = tokio::task::spawn_blocking(move || judge.run_program(&code)).await?;
+    report(&verdict, as_json)
+}
+
+/// `lockstep grade EXERCISE FILE [--json]`
+pub async fn grade_file(
+    settings: &Settings,
+    exercise_id: &str,
+    file: &Path,
+    as_json: bool,
+) -> Result<ExitCode> {
+    let programme = load_programme(settings)?;
+    let code = read_code(file)?;
+    if programme.exercise(exercise_id).is_none() {
+        anyhow::bail!("no exercise {exercise_id:?} (see `lockstep curriculum list`)");
+    }
+    let judge = judge(settings).await?;
+    let id = exercise_id.to_string();
+    let verdict = tokio::task::spawn_blocking(move || {
+        let exercise = programme.exercise(&id).expect("checked above");
+        judge.grade(exercise, &code, Mode::Submit)
+    })
+    .await?;
+    report(&verdict, as_json)
+}
+
+fn read_code(file: &Path) -> Result<String> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if bytes.len() > MAX_CODE_BYTES {
+        anyhow::bail!(
+            "{} is larger than {} KiB",
+            file.display(),
+            MAX_CODE_BYTES / 1024
+        );
+    }
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", file.display()))
+}
+
+/// Prints a verdict; exit code 0 for pass, 1 otherwise, 2 for internal errors.
+fn report(verdict: &Verdict, as_json: bool) -> Result<ExitCode> {
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(verdict)?);
+    } else {
+        if !verdict.compile_output.is_empty() {
+            eprint!("{}", verdict.compile_output);
+        }
+        for test in &verdict.tests {
+            let mark = match test.status {
+                Status::Pass => "ok  ",
+                Status::Fail => "FAIL",
+                Status::Error => "ERR ",
+            };
+            println!(
+                "{mark} {}{}",
+                test.name,
+                if test.hidden { " (hidden)" } else { "" }
+            );
+            if let Some(message) = &test.message {
+                println!("       {}", message.replace('\n', "\n       "));
+            }
+        }
+        print!("{}", verdict.stdout);
+        eprint!("{}", verdict.stderr);
+        let status = match verdict.status {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Error => "ERROR",
+        };
+        let reason = verdict
+            .reason
+            .map(|r| {
+                format!(
+                    " ({})",
+                    serde_json::to_value(r)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("")
+                )
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "{status}{reason}: {} [compile {} ms, run {} ms, total {} ms]",
+            verdict.message.as_deref().unwrap_or(""),
+            verdict.duration_ms.compile,
+            verdict.duration_ms.run,
+            verdict.duration_ms.total
+        );
+    }
+    Ok(match (verdict.status, verdict.reason) {
+        (Status::Pass, _) => ExitCode::SUCCESS,
+        (_, Some(crate::grading::verdict::Reason::InternalError)) => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    })
+}
 
 /// `lockstep curriculum list [--json]`
 pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {

@@ -27,6 +27,34 @@ pub struct Settings {
     /// The pinned crate workspace that learner code compiles against.
     #[arg(long, env = "LOCKSTEP_GRADER_DEPS", default_value = GRADER_DEPS_DIR, global = true)]
     pub grader_deps: PathBuf,
+
+    /// Longest run time, in seconds, an exercise may ask for.
+    #[arg(
+        long,
+        env = "LOCKSTEP_MAX_RUN_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub max_run_seconds: u64,
+
+    /// Most memory, in MiB, an exercise may ask for.
+    #[arg(
+        long,
+        env = "LOCKSTEP_MAX_RUN_MEMORY_MB",
+        default_value_t = 2048,
+        global = true
+    )]
+    pub max_run_memory_mb: u64,
+}
+
+impl Settings {
+    /// The operator's ceiling on per-exercise limits.
+    pub fn ceiling(&self) -> crate::grading::judge::Ceiling {
+        crate::grading::judge::Ceiling {
+            run_seconds: self.max_run_seconds,
+            run_memory_mb: self.max_run_memory_mb,
+        }
+    }
 }
 
 /// Settings of the web server.

@@ -10,5 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod curriculum;
 pub mod db;
+pub mod grading;
 pub mod server;
 pub mod web;

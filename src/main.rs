@@ -1,5 +1,6 @@
 //! The `lockstep` command: parse the command line, then hand over to the library.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -23,9 +24,36 @@ struct Cli {
 enum Command {
     /// Run the web app (the default): with no DATABASE_URL it starts a private PostgreSQL under the data dir.
     Serve(ServeSettings),
+    /// Compile FILE as a program (`fn main`, sync or `#[tokio::main]`) and run it in the sandbox.
+    Run {
+        /// The program's source.
+        file: PathBuf,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grade FILE as a solution of EXERCISE: compile it in the sandbox and run the visible and hidden tests.
+    Grade {
+        /// The exercise id (see `lockstep curriculum list`).
+        exercise: String,
+        /// The solution's source.
+        file: PathBuf,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect and check the programme's content.
     #[command(subcommand)]
     Curriculum(CurriculumCommand),
+    /// Grader maintenance.
+    #[command(subcommand)]
+    Grader(GraderCommand),
+}
+
+#[derive(Subcommand)]
+enum GraderCommand {
+    /// Build the dependency cache that learner code compiles against (done on first use otherwise).
+    Prepare,
 }
 
 #[derive(Subcommand)]
@@ -39,6 +67,13 @@ enum CurriculumCommand {
 }
 
 fn main() -> ExitCode {
+    // The sandbox helper must stay single-threaded: dispatch it before anything starts threads.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == lockstep::grading::sandbox::HELPER_COMMAND)
+    {
+        return lockstep::grading::sandbox::init::main();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
@@ -61,6 +96,17 @@ fn main() -> ExitCode {
             Command::Curriculum(CurriculumCommand::List { json }) => {
                 lockstep::cli::curriculum_list(&cli.settings, json).map(|()| ExitCode::SUCCESS)
             }
+            Command::Run { file, json } => {
+                lockstep::cli::run_file(&cli.settings, &file, json).await
+            }
+            Command::Grade {
+                exercise,
+                file,
+                json,
+            } => lockstep::cli::grade_file(&cli.settings, &exercise, &file, json).await,
+            Command::Grader(GraderCommand::Prepare) => lockstep::cli::prepare_grader(&cli.settings)
+                .await
+                .map(|()| ExitCode::SUCCESS),
         }
     });
     match result {

@@ -1,0 +1,169 @@
+//! The dependency cache: the pinned crate set learner code compiles against.
+//!
+//! `grader/deps` is a small crate whose only purpose is its `Cargo.toml` and
+//! committed `Cargo.lock`. Preparing the cache builds it once, outside any
+//! sandbox (it is our code and pinned crates, not the learner's), into
+//! `<data dir>/grader/target`, and records which rlib each direct dependency
+//! became. Jobs then see that directory read-only at `/deps` and pass
+//! `--extern name=/deps/lib….rlib` to rustc: no cargo, no lock, no writes.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::sandbox::{Sandbox, find_toolchain};
+
+/// What a prepared cache holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    /// Hash of the workspace's Cargo.toml and Cargo.lock it was built from.
+    pub source_hash: String,
+    /// The toolchain's sysroot on the host.
+    pub toolchain: PathBuf,
+    /// The directory of rlibs on the host.
+    pub deps_dir: PathBuf,
+    /// Crate name (as code writes it) → rlib file name inside `deps_dir`.
+    pub externs: BTreeMap<String, String>,
+}
+
+/// Returns the cache for `workspace`, building it first when missing or stale.
+/// Prints one progress line to stderr when it has to build.
+pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
+    let grader_dir = data_dir.join("grader");
+    fs::create_dir_all(&grader_dir)?;
+    let grader_dir = grader_dir.canonicalize()?;
+    let lock = File::create(grader_dir.join(".prepare.lock"))?;
+    lock.lock()?; // one builder at a time; the others then find it ready
+    let manifest_path = grader_dir.join("deps.json");
+    let source_hash = hash_sources(workspace)?;
+    if let Ok(text) = fs::read_to_string(&manifest_path)
+        && let Ok(manifest) = serde_json::from_str::<Manifest>(&text)
+        && manifest.source_hash == source_hash
+        && manifest.toolchain.join("bin/rustc").exists()
+        && manifest
+            .externs
+            .values()
+            .all(|file| manifest.deps_dir.join(file).exists())
+    {
+        return Ok(manifest);
+    }
+    eprintln!(
+        "Preparing the grader's dependency cache (tokio, futures, loom, wiremock, …): a one-time build of a minute or two…"
+    );
+    let target_dir = grader_dir.join("target");
+    let direct = direct_dependencies(workspace)?;
+    let mut child = Command::new("cargo")
+        .args(["build", "--locked", "--message-format=json", "--quiet"])
+        .current_dir(workspace)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot run cargo to build the dependency cache")?;
+    let mut externs = BTreeMap::new();
+    for line in BufReader::new(child.stdout.take().context("cargo stdout")?).lines() {
+        let message: serde_json::Value = match serde_json::from_str(&line?) {
+            Ok(message) => message,
+            Err(_) => continue,
+        };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let Some(name) = message["package_id"].as_str().and_then(|id| direct.get(id)) else {
+            continue;
+        };
+        let Some(files) = message["filenames"].as_array() else {
+            continue;
+        };
+        for file in files.iter().filter_map(|f| f.as_str()) {
+            let path = Path::new(file);
+            let is_library = file.ends_with(".rlib") || file.ends_with(".so");
+            if is_library && path.parent().is_some_and(|p| p.ends_with("deps")) {
+                let file_name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                externs.insert(name.clone(), file_name.to_string());
+            }
+        }
+    }
+    if !child.wait()?.success() {
+        bail!("building the dependency cache failed (see cargo's output above)");
+    }
+    if externs.len() != direct.len() {
+        bail!(
+            "the dependency cache lacks some crates: built {:?}",
+            externs.keys().collect::<Vec<_>>()
+        );
+    }
+    let manifest = Manifest {
+        source_hash,
+        toolchain: find_toolchain(workspace)?,
+        deps_dir: target_dir.join("debug/deps"),
+        externs,
+    };
+    fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
+    eprintln!("Dependency cache ready: {} crates.", manifest.externs.len());
+    Ok(manifest)
+}
+
+impl Manifest {
+    /// A sandbox that runs jobs against this cache with `helper` as the helper binary.
+    pub fn sandbox(&self, helper: PathBuf) -> Sandbox {
+        Sandbox {
+            helper,
+            toolchain: self.toolchain.clone(),
+            deps: self.deps_dir.clone(),
+        }
+    }
+}
+
+/// Package id → crate name (as `use` writes it) of the workspace's direct dependencies.
+fn direct_dependencies(workspace: &Path) -> Result<BTreeMap<String, String>> {
+    let output = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(workspace)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run cargo metadata")?;
+    if !output.status.success() {
+        bail!("cargo metadata failed for {}", workspace.display());
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let root = metadata["resolve"]["root"]
+        .as_str()
+        .context("no root package")?;
+    let node = metadata["resolve"]["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n["id"] == root))
+        .context("root package not resolved")?;
+    Ok(node["deps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|dep| {
+            Some((
+                dep["pkg"].as_str()?.to_string(),
+                dep["name"].as_str()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
+fn hash_sources(workspace: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for name in ["Cargo.toml", "Cargo.lock"] {
+        let path = workspace.join(name);
+        hasher.update(fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?);
+    }
+    Ok(hasher.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

@@ -1,0 +1,807 @@
+//! The sandbox helper (`lockstep __sandbox`): builds the isolated environment
+//! and runs a job's steps in it.
+//!
+//! Process tree, each stage killed if its parent dies (`PR_SET_PDEATHSIG`):
+//!
+//! ```text
+//! helper (host)          writes the uid/gid maps, relays the report
+//!  └─ stage 2            new user, mount, net, ipc, uts, pid namespaces; builds the root fs
+//!      └─ stage 3        PID 1 of the job: mounts /proc, runs each step, enforces wall time
+//!          └─ step       rlimits, no capabilities, no_new_privs, exec the program
+//! ```
+//!
+//! The helper is a fresh single-threaded process, so `fork` is safe here.
+//! As root the host paths (the toolchain under `~/.rustup` may sit in a
+//! directory the sandbox uid cannot enter) are bound before the user
+//! namespace is entered; see [`stage2`].
+
+use std::ffi::CString;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use nix::fcntl::{OFlag, open};
+use nix::mount::{MsFlags, mount};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::prctl;
+use nix::sys::resource::{Resource, UsageWho, getrusage, setrlimit};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::stat::Mode;
+use nix::sys::statvfs::{FsFlags, statvfs};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{
+    ForkResult, Gid, Pid, Uid, chdir, chroot, execve, fork, pipe2, sethostname, setresgid,
+    setresuid,
+};
+
+use super::{Exit, JobReport, JobSpec, Step, StepReport, paths};
+
+/// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
+/// per-user process limits apply and no job's files belong to real root.
+const SANDBOX_UID_BASE: u32 = 200_000;
+const SANDBOX_UID_RANGE: u32 = 100_000;
+/// The fixed environment of every step, before the step's own variables.
+const BASE_ENV: &[(&str, &str)] = &[
+    ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ("HOME", "/job"),
+    ("TMPDIR", "/job/tmp"),
+    ("LANG", "C.UTF-8"),
+    ("USER", "learner"),
+    // glibc reserves 64 MiB of address space per malloc arena; keep the
+    // address-space limit about real memory.
+    ("MALLOC_ARENA_MAX", "2"),
+];
+/// A stream may run this many times past its cap before the step is killed.
+const FLOOD_FACTOR: usize = 16;
+
+/// Entry point of `lockstep __sandbox`: spec on stdin, report on stdout.
+pub fn main() -> std::process::ExitCode {
+    match run_helper() {
+        Ok(report) => {
+            let mut stdout = std::io::stdout().lock();
+            if serde_json::to_writer(&mut stdout, &report).is_err() || stdout.flush().is_err() {
+                return std::process::ExitCode::from(1);
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("sandbox: {error:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+/// A host directory or file shown inside the sandbox.
+struct Bind {
+    host: PathBuf,
+    target: String,
+    writable: bool,
+}
+
+/// Everything the sandbox shows of the host.
+fn binds(spec: &JobSpec) -> Vec<Bind> {
+    let bind = |host: &Path, target: &str, writable: bool| Bind {
+        host: host.to_path_buf(),
+        target: target.to_string(),
+        writable,
+    };
+    let mut binds = vec![
+        bind(Path::new("/usr"), "/usr", false),
+        bind(&spec.toolchain, paths::TOOLCHAIN, false),
+        bind(&spec.deps, paths::DEPS, false),
+    ];
+    for host in ["/etc/alternatives", "/etc/ld.so.cache"] {
+        if Path::new(host).exists() {
+            binds.push(bind(Path::new(host), host, false));
+        }
+    }
+    for top in ["/bin", "/lib", "/lib32", "/lib64", "/sbin"] {
+        let host = Path::new(top);
+        if host.is_dir() && !host.is_symlink() {
+            binds.push(bind(host, top, false));
+        }
+    }
+    for device in [
+        "/dev/null",
+        "/dev/zero",
+        "/dev/full",
+        "/dev/random",
+        "/dev/urandom",
+    ] {
+        binds.push(bind(Path::new(device), device, true));
+    }
+    binds
+}
+
+fn run_helper() -> Result<JobReport> {
+    let started = Instant::now();
+    let mut input = Vec::new();
+    std::io::stdin()
+        .take(32 * 1024 * 1024)
+        .read_to_end(&mut input)?;
+    let spec: JobSpec = serde_json::from_slice(&input).context("bad job spec")?;
+
+    let root = Uid::effective().is_root();
+    let (outer_uid, outer_gid) = if root {
+        let id = SANDBOX_UID_BASE + std::process::id() % SANDBOX_UID_RANGE;
+        (id, id)
+    } else {
+        (Uid::current().as_raw(), Gid::current().as_raw())
+    };
+    // Unprivileged, the process limit counts the user's other processes too.
+    let existing_tasks = if root { 0 } else { count_tasks_of(outer_uid) };
+
+    let (ready_r, ready_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (report_r, report_w) = pipe2(OFlag::O_CLOEXEC)?;
+    // SAFETY: the helper is single-threaded (it is a fresh process that has
+    // started no threads), so the child may run arbitrary code after fork.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            drop((ready_r, go_w, report_r));
+            let code = match stage2(&spec, root, ready_w, go_r, report_w, existing_tasks) {
+                Ok(()) => 0,
+                Err(error) => {
+                    eprintln!("sandbox setup: {error:#}");
+                    1
+                }
+            };
+            // SAFETY: _exit skips atexit handlers and buffers we do not own.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop((ready_w, go_r, report_w));
+            let mut byte = [0u8; 1];
+            fs::File::from(ready_r)
+                .read_exact(&mut byte)
+                .context("the sandbox did not start")?;
+            // Map the job's root to an unprivileged host id.
+            fs::write(format!("/proc/{child}/setgroups"), "deny")?;
+            fs::write(
+                format!("/proc/{child}/uid_map"),
+                format!("0 {outer_uid} 1\n"),
+            )?;
+            fs::write(
+                format!("/proc/{child}/gid_map"),
+                format!("0 {outer_gid} 1\n"),
+            )?;
+            let setup_started = started.elapsed();
+            fs::File::from(go_w).write_all(&[1])?;
+            let mut report = Vec::new();
+            fs::File::from(report_r)
+                .take(16 * 1024 * 1024)
+                .read_to_end(&mut report)?;
+            let status = waitpid(child, None)?;
+            if report.is_empty() {
+                bail!("the sandbox ended without a report ({status:?})");
+            }
+            let mut report: JobReport =
+                serde_json::from_slice(&report).context("unreadable sandbox report")?;
+            report.setup_ms += setup_started.as_millis() as u64;
+            Ok(report)
+        }
+    }
+}
+
+/// New namespaces and the job's root filesystem; then forks PID 1 of the job.
+///
+/// As root, the root filesystem is staged first in a private mount namespace
+/// (as root, so the toolchain under `/root` is reachable), and the user
+/// namespace comes after: the binds are then locked read-only for the job.
+/// Unprivileged, the user namespace comes first and the user's own
+/// permissions reach the toolchain.
+fn stage2(
+    spec: &JobSpec,
+    as_root: bool,
+    ready: OwnedFd,
+    go: OwnedFd,
+    report: OwnedFd,
+    existing_tasks: u64,
+) -> Result<()> {
+    prctl::set_pdeathsig(Signal::SIGKILL)?;
+    let setup_started = Instant::now();
+    let isolation = CloneFlags::CLONE_NEWUSER
+        | CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWNET
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWCGROUP;
+    if as_root {
+        unshare(CloneFlags::CLONE_NEWNS).context("new mount namespace")?;
+        stage_root(spec)?;
+    }
+    unshare(isolation)
+        .context("cannot create namespaces (are unprivileged user namespaces disabled?)")?;
+    fs::File::from(ready).write_all(&[1])?;
+    let mut byte = [0u8; 1];
+    fs::File::from(go)
+        .read_exact(&mut byte)
+        .context("no uid map")?;
+    setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))?;
+    setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))?;
+    if !as_root {
+        stage_root(spec)?;
+    }
+    sethostname("sandbox")?;
+    loopback_up()?;
+    let setup_ms = setup_started.elapsed().as_millis() as u64;
+
+    // SAFETY: still single-threaded.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            let result = stage3(spec, existing_tasks).map(|mut r| {
+                r.setup_ms = setup_ms;
+                r
+            });
+            let code = match result.and_then(|r| Ok(serde_json::to_vec(&r)?)) {
+                Ok(bytes) => match fs::File::from(report).write_all(&bytes) {
+                    Ok(()) => 0,
+                    Err(_) => 1,
+                },
+                Err(error) => {
+                    eprintln!("sandbox: {error:#}");
+                    1
+                }
+            };
+            // SAFETY: see above.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop(report);
+            waitpid(child, None)?;
+            Ok(())
+        }
+    }
+}
+
+/// Where the job's root is assembled (our mount namespace's view only).
+const STAGING: &str = "/tmp";
+
+/// Assembles the job's root filesystem at [`STAGING`]: a small tmpfs with
+/// read-only binds of the toolchain, the dependency cache and `/usr`, a few
+/// device nodes and our own `/etc` files; then makes the tmpfs read-only.
+fn stage_root(spec: &JobSpec) -> Result<()> {
+    let none: Option<&str> = None;
+    mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
+        .context("make mounts private")?;
+    let root = Path::new(STAGING);
+    mount(
+        Some("tmpfs"),
+        root,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("size=1m,mode=0755"),
+    )
+    .context("mount the root tmpfs")?;
+    for dir in ["etc", "dev", "proc", "job"] {
+        fs::create_dir_all(root.join(dir))?;
+    }
+    fs::write(
+        root.join("etc/hosts"),
+        "127.0.0.1 localhost\n::1 localhost ip6-localhost\n",
+    )?;
+    fs::write(root.join("etc/passwd"), "root:x:0:0:learner:/job:/bin/sh\n")?;
+    fs::write(root.join("etc/group"), "root:x:0:\n")?;
+    for top in ["bin", "lib", "lib32", "lib64", "sbin"] {
+        if let Ok(target) = fs::read_link(Path::new("/").join(top)) {
+            symlink(target, root.join(top))?;
+        }
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        symlink(target, root.join("dev").join(name))?;
+    }
+    symlink("/job/tmp", root.join("tmp"))?;
+    for bind in binds(spec) {
+        let target = root.join(bind.target.trim_start_matches('/'));
+        if bind.host.is_dir() {
+            fs::create_dir_all(&target)?;
+        } else {
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::File::create(&target)?;
+        }
+        mount(
+            Some(&bind.host),
+            &target,
+            none,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            none,
+        )
+        .with_context(|| format!("bind {}", bind.host.display()))?;
+        // Re-mounting must keep the flags the host mount has locked.
+        let mut flags =
+            MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_NOSUID | mount_flags_of(&target);
+        flags |= if bind.writable {
+            MsFlags::MS_NOEXEC
+        } else {
+            MsFlags::MS_RDONLY
+        };
+        mount(none, &target, none, flags, none)
+            .with_context(|| format!("remount {}", bind.target))?;
+    }
+    mount(
+        none,
+        root,
+        none,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_BIND
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV,
+        none,
+    )
+    .context("make the root read-only")?;
+    Ok(())
+}
+
+/// In the job's PID namespace: mounts `/proc` and the size-capped `/job`,
+/// then makes the staged root the job's root.
+fn enter_root(spec: &JobSpec) -> Result<()> {
+    let none: Option<&str> = None;
+    let root = Path::new(STAGING);
+    // /proc is mounted while the host's is still visible (the kernel requires it).
+    mount(
+        Some("proc"),
+        &root.join("proc"),
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        none,
+    )
+    .context("mount /proc")?;
+    let job_options = format!("size={}m,mode=0755", spec.scratch_mb);
+    mount(
+        Some("tmpfs"),
+        &root.join("job"),
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(job_options.as_str()),
+    )
+    .context("mount /job")?;
+    fs::create_dir_all(root.join("job/tmp"))?;
+    fs::create_dir_all(root.join("job/out"))?;
+    // pivot_root refuses mounts inherited from a more privileged namespace
+    // (the host's root is one), so the job is chrooted instead. Without any
+    // capability and with no descriptor leading outside, it cannot climb out.
+    chroot(root).context("chroot")?;
+    chdir("/")?;
+    Ok(())
+}
+
+/// The flags a bind of this mount must keep (the kernel refuses to clear them
+/// inside a user namespace).
+fn mount_flags_of(path: &Path) -> MsFlags {
+    let Ok(stat) = statvfs(path) else {
+        return MsFlags::empty();
+    };
+    let flags = stat.flags();
+    let mut out = MsFlags::empty();
+    for (fs_flag, ms_flag) in [
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
+    ] {
+        if flags.contains(fs_flag) {
+            out |= ms_flag;
+        }
+    }
+    out
+}
+
+/// PID 1 of the job: mounts `/proc`, then runs the steps one after another.
+fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
+    prctl::set_pdeathsig(Signal::SIGKILL)?;
+    // Nothing in the job may ptrace or read the memory of this process.
+    prctl::set_dumpable(false)?;
+    enter_root(spec)?;
+    // No nested user namespaces: they would hand the job capabilities again.
+    let _ = fs::write("/proc/sys/user/max_user_namespaces", "0");
+
+    let mut steps = Vec::with_capacity(spec.steps.len());
+    let mut stopped = false;
+    for step in &spec.steps {
+        if stopped {
+            steps.push(StepReport {
+                name: step.name.clone(),
+                exit: Exit::Skipped,
+                stdout: String::new(),
+                stderr: String::new(),
+                truncated: false,
+                wall_ms: 0,
+                cpu_ms: 0,
+            });
+            continue;
+        }
+        prepare_files(step)?;
+        let report = run_step(step, existing_tasks)?;
+        stopped = step.must_succeed && !report.succeeded();
+        steps.push(report);
+    }
+    Ok(JobReport { steps, setup_ms: 0 })
+}
+
+fn prepare_files(step: &Step) -> Result<()> {
+    for path in &step.delete {
+        let _ = fs::remove_file(job_path(path)?);
+    }
+    for file in &step.write {
+        let path = job_path(&file.path)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&path, &file.contents)?;
+    }
+    Ok(())
+}
+
+/// `/job/<relative>`, refusing anything that could point elsewhere.
+fn job_path(relative: &str) -> Result<PathBuf> {
+    let path = Path::new(relative);
+    if path.is_absolute()
+        || path
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        bail!("bad job path {relative:?}");
+    }
+    Ok(Path::new(paths::JOB).join(path))
+}
+
+/// Runs one step to completion, timeout or flood, then kills whatever it left behind.
+fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
+    let argv: Vec<CString> = step
+        .argv
+        .iter()
+        .map(|a| CString::new(a.as_str()))
+        .collect::<Result<_, _>>()?;
+    let env: Vec<CString> = BASE_ENV
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain(step.env.iter().cloned())
+        .map(|(k, v)| CString::new(format!("{k}={v}")))
+        .collect::<Result<_, _>>()?;
+    if argv.is_empty() {
+        bail!("empty argv");
+    }
+    let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let cpu_before = children_cpu_ms();
+    let started = Instant::now();
+    // SAFETY: stage 3 is single-threaded.
+    let child = match unsafe { fork() }? {
+        ForkResult::Child => {
+            drop((out_r, err_r));
+            let error = exec_step(
+                step,
+                &argv,
+                &env,
+                out_w.as_raw_fd(),
+                err_w.as_raw_fd(),
+                existing_tasks,
+            );
+            let _ = writeln!(std::io::stderr(), "cannot run {}: {error:#}", step.argv[0]);
+            // SAFETY: see above.
+            unsafe { libc::_exit(127) }
+        }
+        ForkResult::Parent { child } => child,
+    };
+    drop((out_w, err_w));
+
+    let deadline = started + Duration::from_millis(step.limits.wall_ms);
+    let cap = step.limits.output_bytes;
+    let mut streams = [Capture::new(out_r, cap), Capture::new(err_r, cap)];
+    let mut exit = None;
+    while streams.iter().any(|s| s.open) {
+        let now = Instant::now();
+        if now >= deadline {
+            exit = Some(Exit::Timeout);
+            break;
+        }
+        let wait_ms = (deadline - now).as_millis().min(1000) as u16;
+        let mut fds: Vec<PollFd> = streams
+            .iter()
+            .filter(|s| s.open)
+            .map(|s| PollFd::new(s.fd.as_fd(), PollFlags::POLLIN))
+            .collect();
+        poll(&mut fds, PollTimeout::from(wait_ms))?;
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        let mut index = 0;
+        for stream in streams.iter_mut().filter(|s| s.open) {
+            if ready[index] {
+                stream.read_some();
+            }
+            index += 1;
+        }
+        if streams
+            .iter()
+            .any(|s| s.total > cap.saturating_mul(FLOOD_FACTOR))
+        {
+            exit = Some(Exit::OutputLimit);
+            break;
+        }
+    }
+    // Output is closed (or we gave up on it); wait for the process itself.
+    let status = loop {
+        if exit.is_some() {
+            break None;
+        }
+        match waitpid(child, Some(WaitPidFlag::WNOHANG))? {
+            WaitStatus::StillAlive => {
+                if Instant::now() >= deadline {
+                    exit = Some(Exit::Timeout);
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            status => break Some(status),
+        }
+    };
+    let wall_ms = started.elapsed().as_millis() as u64;
+    // Every process of the step goes, whatever it spawned or daemonised.
+    let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
+    let status = match status {
+        Some(status) => Some(status),
+        None => waitpid(child, None).ok(),
+    };
+    reap_all();
+    let exit = exit.unwrap_or(match status {
+        Some(WaitStatus::Exited(_, code)) => Exit::Code(code),
+        Some(WaitStatus::Signaled(_, signal, _)) => Exit::Signal(signal as i32),
+        _ => Exit::Signal(libc::SIGKILL),
+    });
+    let truncated = streams.iter().any(|s| s.total > cap);
+    let [stdout, stderr] = streams.map(Capture::into_text);
+    Ok(StepReport {
+        name: step.name.clone(),
+        exit,
+        stdout,
+        stderr,
+        truncated,
+        wall_ms,
+        cpu_ms: children_cpu_ms().saturating_sub(cpu_before),
+    })
+}
+
+/// In the forked step process: limits, no privileges, then exec. Returns only on failure.
+fn exec_step(
+    step: &Step,
+    argv: &[CString],
+    env: &[CString],
+    out: RawFd,
+    err: RawFd,
+    existing_tasks: u64,
+) -> anyhow::Error {
+    let result = (|| -> Result<std::convert::Infallible> {
+        let null = open("/dev/null", OFlag::O_RDONLY, Mode::empty())?;
+        // SAFETY: dup2 on descriptors we own, in the child before exec.
+        unsafe {
+            if libc::dup2(null.as_raw_fd(), 0) < 0
+                || libc::dup2(out, 1) < 0
+                || libc::dup2(err, 2) < 0
+            {
+                bail!("dup2 failed");
+            }
+        }
+        chdir(paths::JOB)?;
+        let limits = &step.limits;
+        let mib = 1024 * 1024;
+        setrlimit(
+            Resource::RLIMIT_AS,
+            limits.memory_mb * mib,
+            limits.memory_mb * mib,
+        )?;
+        setrlimit(
+            Resource::RLIMIT_CPU,
+            limits.cpu_seconds,
+            limits.cpu_seconds + 1,
+        )?;
+        // Stage 2 and 3 run as the same uid and count towards the limit.
+        let processes = limits.processes + 2 + existing_tasks;
+        setrlimit(Resource::RLIMIT_NPROC, processes, processes)?;
+        setrlimit(
+            Resource::RLIMIT_FSIZE,
+            limits.file_size_mb * mib,
+            limits.file_size_mb * mib,
+        )?;
+        setrlimit(
+            Resource::RLIMIT_NOFILE,
+            limits.open_files,
+            limits.open_files,
+        )?;
+        setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
+        drop_privileges()?;
+        Ok(execve(&argv[0], argv, env)?)
+    })();
+    match result {
+        Err(error) => error,
+        Ok(never) => match never {},
+    }
+}
+
+/// Leaves the step with no capabilities now or after exec, even as uid 0 of
+/// its namespace, and unable to gain any (`no_new_privs`).
+fn drop_privileges() -> Result<()> {
+    const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+    const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+    const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
+    const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
+    const SECBIT_KEEP_CAPS_LOCKED: libc::c_ulong = 1 << 5;
+    const SECBIT_NO_CAP_AMBIENT_RAISE: libc::c_ulong = 1 << 6;
+    const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: libc::c_ulong = 1 << 7;
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+    let bits = SECBIT_NOROOT
+        | SECBIT_NOROOT_LOCKED
+        | SECBIT_NO_SETUID_FIXUP
+        | SECBIT_NO_SETUID_FIXUP_LOCKED
+        | SECBIT_KEEP_CAPS_LOCKED
+        | SECBIT_NO_CAP_AMBIENT_RAISE
+        | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    // SAFETY: plain prctl/capset calls with valid arguments.
+    unsafe {
+        if libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) != 0 {
+            bail!("PR_SET_SECUREBITS: {}", std::io::Error::last_os_error());
+        }
+        for cap in 0..64 {
+            libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0);
+        }
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+        let header = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let data = [CapData {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        }; 2];
+        if libc::syscall(libc::SYS_capset, &header, data.as_ptr()) != 0 {
+            bail!("capset: {}", std::io::Error::last_os_error());
+        }
+    }
+    prctl::set_no_new_privs()?;
+    Ok(())
+}
+
+/// Collects every exited process (PID 1 inherits orphans).
+fn reap_all() {
+    while let Ok(status) = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+        if status == WaitStatus::StillAlive {
+            // Killed processes may take a moment to exit; wait for them.
+            if waitpid(Pid::from_raw(-1), None).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+fn children_cpu_ms() -> u64 {
+    getrusage(UsageWho::RUSAGE_CHILDREN)
+        .map(|usage| {
+            let user = usage.user_time();
+            let system = usage.system_time();
+            (user.tv_sec() + system.tv_sec()) as u64 * 1000
+                + (user.tv_usec() + system.tv_usec()) as u64 / 1000
+        })
+        .unwrap_or(0)
+}
+
+/// Brings up `lo` in the job's network namespace (the only interface there).
+fn loopback_up() -> Result<()> {
+    // SAFETY: an ioctl on a socket we own with a properly initialised ifreq.
+    unsafe {
+        let socket = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if socket < 0 {
+            bail!("socket: {}", std::io::Error::last_os_error());
+        }
+        let mut request: libc::ifreq = std::mem::zeroed();
+        for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+            *slot = *byte as libc::c_char;
+        }
+        request.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        let result = libc::ioctl(socket, libc::SIOCSIFFLAGS, &request);
+        libc::close(socket);
+        if result != 0 {
+            bail!("bring lo up: {}", std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Tasks (threads included) owned by `uid`: what RLIMIT_NPROC counts.
+fn count_tasks_of(uid: u32) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .map(|e| fs::read_dir(e.path().join("task")).map_or(1, |tasks| tasks.count() as u64))
+        .sum()
+}
+
+/// One captured output stream.
+struct Capture {
+    fd: OwnedFd,
+    kept: Vec<u8>,
+    total: usize,
+    cap: usize,
+    open: bool,
+}
+
+impl Capture {
+    fn new(fd: OwnedFd, cap: usize) -> Self {
+        Self {
+            fd,
+            kept: Vec::new(),
+            total: 0,
+            cap,
+            open: true,
+        }
+    }
+
+    fn read_some(&mut self) {
+        let mut buffer = [0u8; 65536];
+        match nix::unistd::read(&self.fd, &mut buffer) {
+            Ok(0) | Err(_) => self.open = false,
+            Ok(n) => {
+                let room = self.cap.saturating_sub(self.kept.len());
+                self.kept.extend_from_slice(&buffer[..n.min(room)]);
+                self.total += n;
+            }
+        }
+    }
+
+    fn into_text(self) -> String {
+        let mut text = String::from_utf8_lossy(&self.kept).into_owned();
+        if self.total > self.cap {
+            text.push_str(&format!(
+                "\n… output truncated: {} more bytes not shown …\n",
+                self.total - self.cap
+            ));
+        }
+        text
+    }
+}

@@ -1,0 +1,286 @@
+//! The sandbox: the one way learner code is compiled and run.
+//!
+//! Compiling Rust runs the learner's code already (macros, `include_str!`,
+//! `env!`, const evaluation), so every step of a job — compile and run —
+//! happens inside the same isolation:
+//!
+//! * private user, mount, pid, network, IPC and UTS namespaces; only loopback
+//!   is up, so a test may start a local mock server and reach nothing else;
+//! * a fresh root filesystem holding `/usr` (the linker), the toolchain and
+//!   the dependency cache read-only, and a size-capped scratch `/job`; no host
+//!   `/tmp`, `/home`, `/root`, data dir, database socket or secret is visible;
+//! * a fixed environment, no capabilities, `no_new_privs`, no nested user
+//!   namespaces, and rlimits on CPU, address space, processes, file size and
+//!   open files; the wall clock is enforced from outside the job's processes;
+//! * when the job ends, its PID namespace is torn down: every process dies.
+//!
+//! The work happens in a helper process (`lockstep __sandbox`, see
+//! [`init`]) started from this module; it reads a [`JobSpec`] on stdin and
+//! answers with a [`JobReport`] on stdout. When Lockstep runs as root the
+//! job's processes run as an unprivileged host uid, so process limits bite.
+
+pub mod init;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// Where things are inside the sandbox.
+pub mod paths {
+    /// The Rust toolchain (sysroot), read-only.
+    pub const TOOLCHAIN: &str = "/toolchain";
+    /// The prebuilt dependency rlibs, read-only.
+    pub const DEPS: &str = "/deps";
+    /// The job's scratch directory (the working directory of every step).
+    pub const JOB: &str = "/job";
+}
+
+/// Resource limits of one step.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time.
+    pub wall_ms: u64,
+    /// CPU seconds (all threads).
+    pub cpu_seconds: u64,
+    /// Address space, in MiB.
+    pub memory_mb: u64,
+    /// Processes and threads.
+    pub processes: u64,
+    /// Largest file a step may write, in MiB.
+    pub file_size_mb: u64,
+    /// Open files.
+    pub open_files: u64,
+    /// Bytes of stdout and of stderr kept; more is cut off with a marker.
+    pub output_bytes: usize,
+}
+
+impl Limits {
+    /// Defaults for compilation.
+    pub const COMPILE: Limits = Limits {
+        wall_ms: 30_000,
+        cpu_seconds: 60,
+        memory_mb: 1536,
+        processes: 64,
+        file_size_mb: 256,
+        open_files: 256,
+        output_bytes: 256 * 1024,
+    };
+    /// Defaults for running learner code.
+    pub const RUN: Limits = Limits {
+        wall_ms: 10_000,
+        cpu_seconds: 20,
+        memory_mb: 512,
+        processes: 64,
+        file_size_mb: 16,
+        open_files: 256,
+        output_bytes: 64 * 1024,
+    };
+}
+
+/// A file the sandbox writes into `/job` before a step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobFile {
+    /// Path relative to `/job`.
+    pub path: String,
+    /// Contents.
+    pub contents: String,
+}
+
+/// One program run inside the sandbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Step {
+    /// A name for logs and reports (`compile`, `test`…).
+    pub name: String,
+    /// Files to write before the step runs.
+    pub write: Vec<JobFile>,
+    /// Files to delete before the step runs (e.g. test sources before the run).
+    pub delete: Vec<String>,
+    /// Program and arguments (absolute paths inside the sandbox).
+    pub argv: Vec<String>,
+    /// Environment, on top of the fixed base (PATH, HOME, TMPDIR, LANG).
+    pub env: Vec<(String, String)>,
+    /// Limits.
+    pub limits: Limits,
+    /// Stop the job after this step unless it exits 0.
+    pub must_succeed: bool,
+}
+
+/// What the helper is asked to do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// Host directory of the toolchain (bound read-only at [`paths::TOOLCHAIN`]).
+    pub toolchain: PathBuf,
+    /// Host directory of the dependency rlibs (bound read-only at [`paths::DEPS`]).
+    pub deps: PathBuf,
+    /// Size of `/job`, in MiB.
+    pub scratch_mb: u64,
+    /// Steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Exit {
+    /// Exited with this code.
+    Code(i32),
+    /// Killed by this signal.
+    Signal(i32),
+    /// Killed for exceeding its wall-clock limit.
+    Timeout,
+    /// Killed for writing more output than allowed.
+    OutputLimit,
+    /// Not run because an earlier step failed.
+    Skipped,
+}
+
+/// The outcome of one step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepReport {
+    /// The step's name.
+    pub name: String,
+    /// How it ended.
+    pub exit: Exit,
+    /// Captured stdout (lossy UTF-8, capped).
+    pub stdout: String,
+    /// Captured stderr (lossy UTF-8, capped).
+    pub stderr: String,
+    /// Whether output was cut off.
+    pub truncated: bool,
+    /// Wall-clock time.
+    pub wall_ms: u64,
+    /// CPU time used (user + system) by the step's processes.
+    pub cpu_ms: u64,
+}
+
+impl StepReport {
+    /// Whether the step exited 0.
+    pub fn succeeded(&self) -> bool {
+        self.exit == Exit::Code(0)
+    }
+
+    /// Whether the step looks like it ran out of memory: killed by the kernel,
+    /// or the Rust allocator giving up under the address-space limit.
+    pub fn out_of_memory(&self) -> bool {
+        self.stderr.contains("memory allocation of")
+            || self.stderr.contains("failed to allocate")
+            || self.stderr.contains("Cannot allocate memory")
+            || self.stderr.contains("out of memory")
+            || (self.exit == Exit::Signal(libc::SIGKILL))
+    }
+}
+
+/// The helper's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobReport {
+    /// One report per step (skipped steps included).
+    pub steps: Vec<StepReport>,
+    /// Time to set the sandbox up.
+    pub setup_ms: u64,
+}
+
+/// Runs jobs: knows where the helper binary, toolchain and dependency cache are.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    /// The `lockstep` binary (its `__sandbox` command is the helper).
+    pub helper: PathBuf,
+    /// Host path of the toolchain's sysroot.
+    pub toolchain: PathBuf,
+    /// Host path of the dependency rlibs.
+    pub deps: PathBuf,
+}
+
+/// The name of the hidden command that runs [`init::main`].
+pub const HELPER_COMMAND: &str = "__sandbox";
+
+/// Largest report the helper may send back.
+const MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
+
+impl Sandbox {
+    /// Runs `steps` in a fresh sandbox with a `scratch_mb` MiB `/job`.
+    /// Blocking: call it from `spawn_blocking`.
+    pub fn run(&self, steps: Vec<Step>, scratch_mb: u64) -> Result<JobReport> {
+        let deadline: u64 = steps.iter().map(|s| s.limits.wall_ms).sum::<u64>() + 10_000;
+        let spec = JobSpec {
+            toolchain: self.toolchain.clone(),
+            deps: self.deps.clone(),
+            scratch_mb,
+            steps,
+        };
+        let spec = serde_json::to_vec(&spec)?;
+        let mut child = Command::new(&self.helper)
+            .arg(HELPER_COMMAND)
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| {
+                format!("cannot start the sandbox helper {}", self.helper.display())
+            })?;
+        let mut stdin = child.stdin.take().context("helper stdin")?;
+        let mut stdout = child.stdout.take().context("helper stdout")?;
+        let mut stderr = child.stderr.take().context("helper stderr")?;
+        // Write the spec and read both pipes on threads, so neither side blocks
+        // on a full pipe; the wall-clock guard below bounds the whole job.
+        let writer = std::thread::spawn(move || stdin.write_all(&spec));
+        let reader = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            stdout
+                .by_ref()
+                .take(MAX_REPORT_BYTES)
+                .read_to_end(&mut out)
+                .map(|_| out)
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut err = Vec::new();
+            let _ = stderr.by_ref().take(64 * 1024).read_to_end(&mut err);
+            err
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if started.elapsed() > Duration::from_millis(deadline) {
+                // Killing the helper kills the whole sandbox (parent-death signals).
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("the sandbox helper did not finish within {deadline} ms");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let _ = writer.join();
+        let out = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reader panicked"))??;
+        let err = err_reader.join().unwrap_or_default();
+        if !status.success() {
+            bail!(
+                "the sandbox failed ({status}): {}",
+                String::from_utf8_lossy(&err).trim()
+            );
+        }
+        serde_json::from_slice(&out).context("the sandbox helper sent an unreadable report")
+    }
+}
+
+/// Finds the sysroot of the `rustc` that builds the dependency cache.
+pub fn find_toolchain(workspace: &Path) -> Result<PathBuf> {
+    let output = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .current_dir(workspace)
+        .output()
+        .context("cannot run rustc (is a Rust toolchain installed?)")?;
+    if !output.status.success() {
+        bail!(
+            "rustc --print sysroot failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(PathBuf::from(String::from_utf8(output.stdout)?.trim()))
+}
