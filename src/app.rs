@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use sqlx::PgPool;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::curriculum::Programme;
 use crate::web::assets::{self, Assets};
-use crate::web::{error, health, pages};
+use crate::web::{error, health, pages, submissions};
 
 /// Largest request body any route accepts (a submission is capped lower, with a clear message).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -75,6 +75,9 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .route("/lessons/{module}/{lesson}", get(pages::lesson))
         .route("/exercises/{exercise}", get(pages::exercise))
         .route("/healthz", get(health::healthz))
+        .route("/api/exercises/{exercise}/submissions", post(submissions::submit))
+        .route("/api/run", post(submissions::run))
+        .route("/api/submissions/{id}", get(submissions::show))
         .fallback(error::not_found)
         .merge(static_files)
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))

@@ -24,6 +24,15 @@ struct Cli {
 enum Command {
     /// Run the web app (the default): with no DATABASE_URL it starts a private PostgreSQL under the data dir.
     Serve(ServeSettings),
+    /// Run a grading pool only, against the shared DATABASE_URL (to add grading capacity).
+    Worker {
+        /// Jobs graded at once (default: one per core).
+        #[arg(long, env = "LOCKSTEP_WORKERS")]
+        workers: Option<usize>,
+        /// Seconds a claimed job stays ours without renewal (a dead worker's jobs return after this).
+        #[arg(long, env = "LOCKSTEP_LEASE_SECONDS", default_value_t = 30)]
+        lease_seconds: u64,
+    },
     /// Compile FILE as a program (`fn main`, sync or `#[tokio::main]`) and run it in the sandbox.
     Run {
         /// The program's source.
@@ -96,6 +105,12 @@ fn main() -> ExitCode {
             Command::Curriculum(CurriculumCommand::List { json }) => {
                 lockstep::cli::curriculum_list(&cli.settings, json).map(|()| ExitCode::SUCCESS)
             }
+            Command::Worker {
+                workers,
+                lease_seconds,
+            } => lockstep::server::worker(cli.settings, workers, lease_seconds)
+                .await
+                .map(|()| ExitCode::SUCCESS),
             Command::Run { file, json } => {
                 lockstep::cli::run_file(&cli.settings, &file, json).await
             }

@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::{self, AppState};
 use crate::config::{ServeSettings, Settings};
 use crate::curriculum;
 use crate::db::Database;
+use crate::grading::judge::Judge;
+use crate::grading::pool::{self, PoolConfig};
 use crate::web::assets::Assets;
 
 /// How long in-flight requests may take to finish once shutdown begins.
@@ -34,9 +37,95 @@ pub async fn serve(settings: Settings, serve: ServeSettings) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
     tracing::info!("Lockstep is listening on http://{}", listener.local_addr()?);
+    let stop_grading = CancellationToken::new();
+    let workers = serve
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let pool = (workers > 0).then(|| {
+        let helper = std::env::current_exe().unwrap_or_else(|_| "lockstep".into());
+        let config = PoolConfig::with_workers(workers);
+        tokio::spawn(grading_pool(
+            settings.clone(),
+            database.pool.clone(),
+            state.programme.clone(),
+            helper,
+            config,
+            stop_grading.clone(),
+        ))
+    });
     let result = run(listener, state, &serve, shutdown_signal()).await;
+    stop_grading.cancel();
+    if let Some(pool) = pool {
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, pool).await;
+    }
     database.close().await;
     result
+}
+
+/// `lockstep worker`: a grading pool alone, for extra machines.
+pub async fn worker(settings: Settings, workers: Option<usize>, lease_seconds: u64) -> Result<()> {
+    if settings.database_url.is_none() {
+        anyhow::bail!(
+            "`lockstep worker` grades for a shared database: set DATABASE_URL to the PostgreSQL the web nodes use"
+        );
+    }
+    let programme = load_programme(&settings)?;
+    let database = Database::open(&settings, 5).await?;
+    let workers =
+        workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let stop = CancellationToken::new();
+    let helper = std::env::current_exe()?;
+    let mut config = PoolConfig::with_workers(workers);
+    config.lease = std::time::Duration::from_secs(lease_seconds.max(1));
+    let pool = tokio::spawn(grading_pool(
+        settings,
+        database.pool.clone(),
+        programme,
+        helper,
+        config,
+        stop.clone(),
+    ));
+    shutdown_signal().await;
+    tracing::info!("stopping: handing unfinished jobs back");
+    stop.cancel();
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, pool).await;
+    database.close().await;
+    Ok(())
+}
+
+/// Prepares the dependency cache (in the background: the web app is already
+/// serving), then runs the grading pool until `stop`.
+pub async fn grading_pool(
+    settings: Settings,
+    db: sqlx::PgPool,
+    programme: Arc<curriculum::Programme>,
+    helper: std::path::PathBuf,
+    config: PoolConfig,
+    stop: CancellationToken,
+) {
+    let workspace = settings.grader_deps.clone();
+    let data_dir = settings.data_dir.clone();
+    let prepared =
+        tokio::task::spawn_blocking(move || crate::grading::deps::prepare(&workspace, &data_dir))
+            .await;
+    let manifest = match prepared {
+        Ok(Ok(manifest)) => manifest,
+        Ok(Err(error)) => {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "the grader cannot start; submissions will wait in the queue"
+            );
+            return;
+        }
+        Err(error) => {
+            tracing::error!(%error, "the grader cannot start");
+            return;
+        }
+    };
+    let judge = Judge::new(&manifest, helper, settings.ceiling());
+    if let Err(error) = pool::run(db, judge, programme, config, stop).await {
+        tracing::error!(error = format!("{error:#}"), "the grading pool failed");
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then lets in-flight

@@ -6,5 +6,7 @@
 
 pub mod deps;
 pub mod judge;
+pub mod pool;
+pub mod queue;
 pub mod sandbox;
 pub mod verdict;

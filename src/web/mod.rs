@@ -4,4 +4,5 @@ pub mod assets;
 pub mod error;
 pub mod health;
 pub mod pages;
+pub mod submissions;
 pub mod templates;

@@ -523,12 +523,10 @@ fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
             .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
             .collect();
         drop(fds);
-        let mut index = 0;
-        for stream in streams.iter_mut().filter(|s| s.open) {
+        for (index, stream) in streams.iter_mut().filter(|s| s.open).enumerate() {
             if ready[index] {
                 stream.read_some();
             }
-            index += 1;
         }
         if streams
             .iter()

@@ -22,6 +22,7 @@
 pub mod init;
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -212,7 +213,19 @@ impl Sandbox {
             steps,
         };
         let spec = serde_json::to_vec(&spec)?;
-        let mut child = Command::new(&self.helper)
+        let mut command = Command::new(&self.helper);
+        // SAFETY: prctl is async-signal-safe. If the thread waiting for the
+        // helper goes away (the process exits), the helper and its whole
+        // sandbox die with it.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .arg(HELPER_COMMAND)
             .env_clear()
             .stdin(Stdio::piped())

@@ -1,0 +1,251 @@
+//! The grading pool: a few worker tasks that take jobs from the queue, grade
+//! them in the sandbox and record the verdict.
+//!
+//! Idle workers sleep until PostgreSQL announces a job (`LISTEN`), with a slow
+//! poll as a safety net for missed notifications and expired leases; there
+//! is no busy polling. While a job is graded (on a blocking thread: the
+//! sandbox is synchronous), a small task renews its lease. On shutdown the
+//! pool stops claiming and hands unfinished jobs back to the queue.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::judge::{Judge, Mode};
+use super::queue::{self, ClaimedJob, JOBS_CHANNEL, JobMode, MAX_ATTEMPTS};
+use super::verdict::Verdict;
+use crate::curriculum::Programme;
+
+/// How the pool runs.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolConfig {
+    /// Worker tasks (jobs graded at once).
+    pub workers: usize,
+    /// How long a claim lasts without renewal.
+    pub lease: Duration,
+    /// Safety-net poll interval when no notification arrives.
+    pub idle_poll: Duration,
+}
+
+impl PoolConfig {
+    /// `workers` workers with production timings.
+    pub fn with_workers(workers: usize) -> Self {
+        Self {
+            workers,
+            lease: Duration::from_secs(30),
+            idle_poll: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What every worker shares.
+struct Shared {
+    db: PgPool,
+    judge: Judge,
+    programme: Arc<Programme>,
+    config: PoolConfig,
+    wake: Notify,
+    shutdown: CancellationToken,
+}
+
+/// Runs the pool until `shutdown` is cancelled, then releases unfinished jobs.
+pub async fn run(
+    db: PgPool,
+    judge: Judge,
+    programme: Arc<Programme>,
+    config: PoolConfig,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let shared = Arc::new(Shared {
+        db,
+        judge,
+        programme,
+        config,
+        wake: Notify::new(),
+        shutdown,
+    });
+    let listener = tokio::spawn(listen(shared.clone()));
+    let base = format!(
+        "{}/{}/{}",
+        hostname(),
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let mut workers = tokio::task::JoinSet::new();
+    for index in 0..config.workers {
+        workers.spawn(work(shared.clone(), format!("{base}/{index}")));
+    }
+    tracing::info!(workers = config.workers, "grading pool started");
+    while let Some(result) = workers.join_next().await {
+        if let Err(error) = result {
+            tracing::error!(%error, "a grading worker panicked");
+        }
+    }
+    listener.abort();
+    tracing::info!("grading pool stopped");
+    Ok(())
+}
+
+/// Turns `NOTIFY lockstep_jobs` into wake-ups, reconnecting after database outages.
+async fn listen(shared: Arc<Shared>) {
+    loop {
+        let mut listener = match PgListener::connect_with(&shared.db).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "cannot LISTEN for jobs; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(JOBS_CHANNEL).await {
+            tracing::warn!(%error, "cannot LISTEN for jobs; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        // Something may have arrived while we were not listening.
+        shared.wake.notify_waiters();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => shared.wake.notify_waiters(),
+                Ok(None) => {
+                    // The connection dropped and sqlx reconnected: catch up.
+                    shared.wake.notify_waiters();
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "lost the job notification channel");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// One worker: claim, grade, finish, until shutdown.
+async fn work(shared: Arc<Shared>, worker: String) {
+    while !shared.shutdown.is_cancelled() {
+        // Register interest before looking, so a job announced in between still wakes us.
+        let woken = shared.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match queue::claim(&shared.db, &worker, shared.config.lease).await {
+            Ok(Some(job)) => {
+                tokio::select! {
+                    () = process(&shared, &worker, job) => {}
+                    () = shared.shutdown.cancelled() => break,
+                }
+            }
+            Ok(None) => {
+                tokio::select! {
+                    () = woken => {}
+                    () = tokio::time::sleep(shared.config.idle_poll) => {}
+                    () = shared.shutdown.cancelled() => break,
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot claim jobs (database down?); retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = shared.shutdown.cancelled() => break,
+                }
+            }
+        }
+    }
+    match queue::release(&shared.db, &worker).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(worker, jobs = n, "handed unfinished jobs back to the queue"),
+        Err(error) => tracing::warn!(%error, "could not hand jobs back; their leases will expire"),
+    }
+}
+
+/// Grades one claimed job and records the verdict.
+async fn process(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
+    // `instrument`, not `span.enter()`: an entered span must not be held across `.await`.
+    let span = tracing::info_span!("job", id = job.id, mode = ?job.mode, attempt = job.attempts);
+    process_in_span(shared, worker, job).instrument(span).await
+}
+
+async fn process_in_span(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
+    let mut verdict = if job.attempts > MAX_ATTEMPTS {
+        Verdict::internal(format!(
+            "grading failed {MAX_ATTEMPTS} times; please submit again"
+        ))
+    } else {
+        let renewer = tokio::spawn(renew_lease(shared.clone(), job.id, worker.to_string()));
+        let verdict = grade(shared, &job).await;
+        renewer.abort();
+        verdict
+    };
+    verdict.duration_ms.queue = job.queued_ms.max(0) as u64;
+    verdict.duration_ms.total += verdict.duration_ms.queue;
+    // The verdict is worth retrying for through a short database outage.
+    for attempt in 0..30 {
+        match queue::finish(&shared.db, &job, worker, &verdict).await {
+            Ok(true) => {
+                tracing::info!(status = ?verdict.status, ms = verdict.duration_ms.total, "job graded");
+                return;
+            }
+            Ok(false) => {
+                tracing::warn!("lost the lease before finishing; another worker owns the job now");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, attempt, "cannot record the verdict yet");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn grade(shared: &Arc<Shared>, job: &ClaimedJob) -> Verdict {
+    let judge = shared.judge.clone();
+    let programme = shared.programme.clone();
+    let job = job.clone();
+    let graded =
+        tokio::task::spawn_blocking(move || match (job.mode, job.exercise_id.as_deref()) {
+            (JobMode::Run, _) => judge.run_program(&job.code),
+            (mode, Some(exercise_id)) => match programme.exercise(exercise_id) {
+                Some(exercise) => {
+                    let mode = if mode == JobMode::Visible {
+                        Mode::Visible
+                    } else {
+                        Mode::Submit
+                    };
+                    judge.grade(exercise, &job.code, mode)
+                }
+                None => Verdict::internal(format!("the exercise {exercise_id:?} no longer exists")),
+            },
+            (_, None) => Verdict::internal("a graded job without an exercise"),
+        });
+    graded
+        .await
+        .unwrap_or_else(|error| Verdict::internal(format!("the grader crashed: {error}")))
+}
+
+async fn renew_lease(shared: Arc<Shared>, id: i64, worker: String) {
+    let mut interval = tokio::time::interval(shared.config.lease / 3);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        match queue::renew(&shared.db, id, &worker, shared.config.lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(id, "lease lost while grading");
+                return;
+            }
+            Err(error) => tracing::warn!(%error, id, "cannot renew the lease"),
+        }
+    }
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .unwrap_or_else(|| "host".into())
+}
