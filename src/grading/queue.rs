@@ -106,6 +106,17 @@ pub struct JobEvent {
     pub phase: Option<String>,
 }
 
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: i64,
+    user_id: Option<i64>,
+    mode: String,
+    exercise_id: Option<String>,
+    code: String,
+    attempts: i32,
+    queued_ms: f64,
+}
+
 /// Adds a job and wakes a worker; returns its id.
 pub async fn enqueue(db: &PgPool, job: NewJob<'_>) -> sqlx::Result<i64> {
     let mut tx = db.begin().await?;
@@ -135,7 +146,7 @@ pub async fn enqueue(db: &PgPool, job: NewJob<'_>) -> sqlx::Result<i64> {
 
 /// Claims the oldest waiting job (or one whose lease expired) for `worker`.
 pub async fn claim(db: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<Option<ClaimedJob>> {
-    let row: Option<(i64, Option<i64>, String, Option<String>, String, i32, f64)> = sqlx::query_as(
+    let row: Option<ClaimRow> = sqlx::query_as(
         "UPDATE submissions
             SET status = 'running', phase = 'compiling', attempts = attempts + 1,
                 lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
@@ -146,23 +157,23 @@ pub async fn claim(db: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<O
                        FOR UPDATE SKIP LOCKED
                        LIMIT 1)
       RETURNING id, user_id, mode, exercise_id, code, attempts,
-                extract(epoch FROM (now() - created_at))::float8 * 1000",
+                extract(epoch FROM (now() - created_at))::float8 * 1000 AS queued_ms",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())
     .fetch_optional(db)
     .await?;
-    let Some((id, user_id, mode, exercise_id, code, attempts, queued_ms)) = row else {
+    let Some(row) = row else {
         return Ok(None);
     };
     let job = ClaimedJob {
-        id,
-        user_id,
-        mode: JobMode::parse(&mode).unwrap_or(JobMode::Run),
-        exercise_id,
-        code,
-        attempts,
-        queued_ms: queued_ms as i64,
+        id: row.id,
+        user_id: row.user_id,
+        mode: JobMode::parse(&row.mode).unwrap_or(JobMode::Run),
+        exercise_id: row.exercise_id,
+        code: row.code,
+        attempts: row.attempts,
+        queued_ms: row.queued_ms as i64,
     };
     let mut tx = db.begin().await?;
     notify_event(&mut tx, &job.event("running", Some("compiling"))).await?;
