@@ -158,3 +158,66 @@ pub async fn spawn_app_with(db: PgPool) -> TestApp {
 pub async fn can_connect(url: &str) -> bool {
     sqlx::PgConnection::connect(url).await.is_ok()
 }
+
+/// The grader's data dir, shared by every test binary so the dependency
+/// cache is built once per machine.
+pub fn grader_data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("grader-data")
+}
+
+/// A judge over the real sandbox, with this build's `lockstep` as the helper.
+pub async fn judge() -> lockstep::grading::judge::Judge {
+    let workspace = settings().grader_deps;
+    let data_dir = grader_data_dir();
+    let manifest = tokio::task::spawn_blocking(move || {
+        lockstep::grading::deps::prepare(&workspace, &data_dir)
+    })
+    .await
+    .expect("prepare task")
+    .expect("the dependency cache builds");
+    lockstep::grading::judge::Judge::new(
+        &manifest,
+        PathBuf::from(env!("CARGO_BIN_EXE_lockstep")),
+        Default::default(),
+    )
+}
+
+/// A grading pool over `db`, stopped when the returned token is cancelled.
+pub async fn spawn_pool(
+    db: PgPool,
+    config: lockstep::grading::pool::PoolConfig,
+) -> (
+    tokio_util::sync::CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let judge = judge().await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let token = stop.clone();
+    let handle = tokio::spawn(async move {
+        lockstep::grading::pool::run(db, judge, programme(), config, token)
+            .await
+            .expect("pool runs");
+    });
+    (stop, handle)
+}
+
+/// Polls `GET /api/submissions/{id}` until it is done, for at most `seconds`.
+pub async fn wait_for_verdict(app: &TestApp, id: i64, seconds: u64) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let body: serde_json::Value = app
+            .get(&format!("/api/submissions/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        if body["status"] == "done" {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "submission {id} not graded in {seconds} s: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

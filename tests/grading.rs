@@ -1,0 +1,453 @@
+//! The grading pipeline end to end: HTTP API → PostgreSQL queue → worker
+//! pool → real sandbox → verdict; plus the queue's guarantees under worker
+//! death, shutdown and load.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{fresh_database, spawn_app_with, spawn_pool, wait_for_verdict};
+use lockstep::grading::pool::PoolConfig;
+use lockstep::grading::queue::{self, JobMode, NewJob};
+use lockstep::grading::verdict::{Status, Verdict};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn exercise_file(exercise: &str, file: &str) -> String {
+    let programme = common::programme();
+    let exercise = programme.exercise(exercise).expect("exercise exists");
+    std::fs::read_to_string(exercise.dir.join(file)).expect("file")
+}
+
+async fn submit(app: &common::TestApp, exercise: &str, code: &str) -> reqwest::Response {
+    app.client
+        .post(format!(
+            "{}/api/exercises/{exercise}/submissions",
+            app.base_url
+        ))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn submission_count(db: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM submissions")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_solution_passes_a_starter_fails_and_hidden_tests_stay_hidden() {
+    let (db, _) = fresh_database().await;
+    let app = spawn_app_with(db.clone()).await;
+    let (stop, _pool) = spawn_pool(db, PoolConfig::with_workers(2)).await;
+
+    let good = submit(
+        &app,
+        "versioned-store",
+        &exercise_file("versioned-store", "solution.rs"),
+    )
+    .await;
+    assert_eq!(good.status(), StatusCode::CREATED);
+    let good_id = good.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let bad = submit(
+        &app,
+        "versioned-store",
+        &exercise_file("versioned-store", "starter.rs"),
+    )
+    .await;
+    let bad_id = bad.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let good = wait_for_verdict(&app, good_id, 120).await;
+    assert_eq!(good["verdict"]["status"], "pass", "{good}");
+    assert_eq!(good["verdict"]["version"], 2);
+    let tests = good["verdict"]["tests"].as_array().unwrap();
+    assert!(tests.iter().filter(|t| t["hidden"] == true).count() >= 2);
+    assert!(tests.iter().filter(|t| t["hidden"] == false).count() >= 3);
+
+    let bad = wait_for_verdict(&app, bad_id, 60).await;
+    assert_eq!(bad["verdict"]["status"], "fail", "{bad}");
+    for test in bad["verdict"]["tests"].as_array().unwrap() {
+        if test["hidden"] == true && test["status"] != "pass" {
+            assert_eq!(test["message"], "a hidden test failed");
+            assert!(test["output"].is_null());
+        }
+    }
+    assert!(
+        bad["verdict"]["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["hidden"] == false && t["message"].is_string())
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn compile_errors_come_back_in_rustc_format_with_locations() {
+    let (db, _) = fresh_database().await;
+    let app = spawn_app_with(db.clone()).await;
+    let (stop, _pool) = spawn_pool(db, PoolConfig::with_workers(1)).await;
+    let code = "pub fn broken() -> u32 {\n    \"not a number\"\n}\n";
+    let id = submit(&app, "versioned-store", code)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let done = wait_for_verdict(&app, id, 60).await;
+    let verdict = &done["verdict"];
+    assert_eq!(verdict["status"], "error");
+    assert_eq!(verdict["reason"], "compile_error");
+    let output = verdict["compile_output"].as_str().unwrap();
+    assert!(
+        output.contains("mismatched types") && output.contains("src/lib.rs:2"),
+        "{output}"
+    );
+    assert!(
+        verdict["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["line"] == 2 && d["level"] == "error")
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
+    let app = common::spawn_app().await;
+    let url = format!("{}/api/exercises/versioned-store/submissions", app.base_url);
+    let cases: Vec<(reqwest::RequestBuilder, StatusCode)> = vec![
+        (
+            app.client.post(&url).json(&json!({ "code": "   " })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            app.client
+                .post(&url)
+                .json(&json!({ "code": "x".repeat(64 * 1024 + 1) })),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            app.client
+                .post(&url)
+                .json(&json!({ "code": "fn main() {}\u{0}" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            app.client
+                .post(&url)
+                .json(&json!({ "code": "a", "mode": "sideways" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            app.client.post(&url).json(&json!({ "source": "a" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"code\": "),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![
+                    b'{', b'"', b'c', b'"', b':', b'"', 0xff, 0xfe, b'"', b'}',
+                ]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            app.client.post(&url).body("{\"code\": \"fn main() {}\"}"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            app.client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![b' '; 300 * 1024]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            app.client
+                .post(format!(
+                    "{}/api/exercises/no-such-exercise/submissions",
+                    app.base_url
+                ))
+                .json(&json!({ "code": "fn main() {}" })),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (index, (request, expected)) in cases.into_iter().enumerate() {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), expected, "case {index}");
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(
+            body["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "case {index} has a message: {body}"
+        );
+    }
+    assert_eq!(submission_count(&app.db).await, 0, "nothing was stored");
+    assert_eq!(
+        app.get("/api/submissions/999999").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_job_ends_exactly_once_when_its_lease_moves_to_another_worker() {
+    let (db, _) = fresh_database().await;
+    let id = queue::enqueue(
+        &db,
+        NewJob {
+            user_id: None,
+            mode: JobMode::Run,
+            exercise_id: None,
+            exercise_hash: None,
+            code: "fn main() {}",
+        },
+    )
+    .await
+    .unwrap();
+    let lease = Duration::from_millis(1000);
+    let first = queue::claim(&db, "worker-a", lease)
+        .await
+        .unwrap()
+        .expect("a job");
+    assert_eq!(first.id, id);
+    assert!(
+        queue::claim(&db, "worker-b", lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "a leased job is not claimable"
+    );
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let second = queue::claim(&db, "worker-b", lease)
+        .await
+        .unwrap()
+        .expect("the expired lease is claimable");
+    assert_eq!((second.id, second.attempts), (id, 2));
+    let verdict = Verdict::new(Status::Pass, None, None);
+    assert!(
+        !queue::finish(&db, &first, "worker-a", &verdict)
+            .await
+            .unwrap(),
+        "the old owner cannot finish it"
+    );
+    assert!(
+        queue::finish(&db, &second, "worker-b", &verdict)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !queue::finish(&db, &second, "worker-b", &verdict)
+            .await
+            .unwrap(),
+        "a job ends once"
+    );
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("SELECT status, attempts FROM submissions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts), ("done", 2));
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_job_loses_nothing() {
+    let (db, url) = fresh_database().await;
+    // Grades slowly enough to be killed in the middle.
+    let code = "fn main() { std::thread::sleep(std::time::Duration::from_secs(3)); println!(\"survived\"); }";
+    let id = queue::enqueue(
+        &db,
+        NewJob {
+            user_id: None,
+            mode: JobMode::Run,
+            exercise_id: None,
+            exercise_hash: None,
+            code,
+        },
+    )
+    .await
+    .unwrap();
+    let _ = common::judge().await; // make sure the cache is built before timing anything
+    let spawn_worker = || {
+        Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .args(["worker", "--workers", "1", "--lease-seconds", "2"])
+            .env("DATABASE_URL", &url)
+            .env("LOCKSTEP_DATA_DIR", common::grader_data_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut doomed = spawn_worker();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM submissions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if status == "running" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first worker never claimed the job"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    doomed.kill().unwrap(); // SIGKILL: no chance to hand the job back
+    doomed.wait().unwrap();
+
+    let mut rescuer = spawn_worker();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (status, attempts, verdict) = loop {
+        let row: (String, i32, Option<Value>) =
+            sqlx::query_as("SELECT status, attempts, verdict FROM submissions WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        if row.0 == "done" {
+            break row;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job was never finished after its worker died"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, "done");
+    assert_eq!(attempts, 2, "claimed once by each worker");
+    let verdict = verdict.unwrap();
+    assert_eq!(verdict["status"], "pass", "{verdict}");
+    assert_eq!(verdict["stdout"], "survived\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(rescuer.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(rescuer.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn shutdown_hands_unfinished_jobs_back() {
+    let (db, _) = fresh_database().await;
+    let code = "fn main() { std::thread::sleep(std::time::Duration::from_secs(5)); }";
+    let id = queue::enqueue(
+        &db,
+        NewJob {
+            user_id: None,
+            mode: JobMode::Run,
+            exercise_id: None,
+            exercise_hash: None,
+            code,
+        },
+    )
+    .await
+    .unwrap();
+    let (stop, pool) = spawn_pool(db.clone(), PoolConfig::with_workers(1)).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sqlx::query_scalar::<_, String>("SELECT status FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap()
+        != "running"
+    {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    pool.await.unwrap();
+    let (status, attempts, owner): (String, i32, Option<String>) =
+        sqlx::query_as("SELECT status, attempts, lease_owner FROM submissions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts, owner), ("queued", 0, None));
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_killing_its_workers_ends_as_an_internal_error() {
+    let (db, _) = fresh_database().await;
+    sqlx::query(
+        "INSERT INTO submissions (mode, code, status, attempts, lease_owner, lease_expires_at)
+         VALUES ('run', 'fn main() {}', 'running', $1, 'dead-worker', now() - interval '1 second')",
+    )
+    .bind(queue::MAX_ATTEMPTS)
+    .execute(&db)
+    .await
+    .unwrap();
+    let (stop, _pool) = spawn_pool(db.clone(), PoolConfig::with_workers(1)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let verdict: Value = loop {
+        let row: Option<Value> =
+            sqlx::query_scalar("SELECT verdict FROM submissions WHERE status = 'done'")
+                .fetch_optional(&db)
+                .await
+                .unwrap();
+        if let Some(verdict) = row {
+            break verdict;
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(verdict["reason"], "internal_error");
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submissions_all_finish() {
+    let (db, _) = fresh_database().await;
+    let app = spawn_app_with(db.clone()).await;
+    let (stop, _pool) = spawn_pool(db.clone(), PoolConfig::with_workers(2)).await;
+    let requests = (0..50).map(|i| {
+        let client = app.client.clone();
+        let url = format!("{}/api/run", app.base_url);
+        async move {
+            let code = format!("fn main() {{ println!(\"job {i}\"); }}");
+            let response = client
+                .post(url)
+                .json(&json!({ "code": code }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::CREATED);
+            (
+                i,
+                response.json::<Value>().await.unwrap()["id"]
+                    .as_i64()
+                    .unwrap(),
+            )
+        }
+    });
+    let ids = futures::future::join_all(requests).await;
+    for (i, id) in ids {
+        let done = wait_for_verdict(&app, id, 180).await;
+        assert_eq!(done["verdict"]["status"], "pass", "{done}");
+        assert_eq!(done["verdict"]["stdout"], format!("job {i}\n"));
+    }
+    let finished: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM submissions WHERE status = 'done' AND attempts = 1",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(finished, 50);
+    stop.cancel();
+}
