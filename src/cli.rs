@@ -216,3 +216,140 @@ pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
+
+/// One check of `curriculum verify`.
+enum Check<'a> {
+    Starter(&'a crate::curriculum::Exercise),
+    Solution(&'a crate::curriculum::Exercise),
+    Example(&'a crate::curriculum::Lesson, usize),
+}
+
+/// `lockstep curriculum verify`: every exercise's starter compiles and fails,
+/// its reference solution passes (for `tests` exercises: passes on the
+/// implementation and catches every mutant), and every runnable example
+/// prints its recorded output — all through the real sandbox.
+pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
+    let programme = load_programme(settings)?;
+    let judge = std::sync::Arc::new(judge(settings).await?);
+    let mut checks = Vec::new();
+    for exercise in programme.exercises() {
+        checks.push(Check::Starter(exercise));
+        checks.push(Check::Solution(exercise));
+    }
+    for lesson in programme.lessons() {
+        checks.extend((0..lesson.examples.len()).map(|index| Check::Example(lesson, index)));
+    }
+    let total = checks.len();
+    let started = std::time::Instant::now();
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    // Scoped threads: the sandbox is blocking, and the checks borrow the programme.
+    std::thread::scope(|scope| {
+        for _ in 0..parallel {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(check) = checks.get(index) else {
+                        break;
+                    };
+                    let (label, problem) = run_check(&judge, check);
+                    match &problem {
+                        None => println!("ok    {label}"),
+                        Some(problem) => println!("FAIL  {label}: {problem}"),
+                    }
+                    if let Some(problem) = problem {
+                        failures
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .push(format!("{label}: {problem}"));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    println!(
+        "{} of {total} checks passed in {:.1} s ({} exercises, {} lessons)",
+        total - failures.len(),
+        started.elapsed().as_secs_f64(),
+        programme.exercises().count(),
+        programme.lessons().count()
+    );
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_check(judge: &Judge, check: &Check<'_>) -> (String, Option<String>) {
+    match check {
+        Check::Starter(exercise) => {
+            let verdict = judge.grade(exercise, &exercise.starter, Mode::Submit);
+            let problem = match verdict.status {
+                Status::Fail => None,
+                Status::Pass => Some("the starter passes every test".to_string()),
+                Status::Error => Some(format!(
+                    "the starter does not compile or run: {}",
+                    summary(&verdict)
+                )),
+            };
+            (format!("{} starter fails", exercise.id), problem)
+        }
+        Check::Solution(exercise) => {
+            let verdict = judge.grade(exercise, &exercise.solution, Mode::Submit);
+            let problem = (verdict.status != Status::Pass).then(|| summary(&verdict));
+            (format!("{} solution passes", exercise.id), problem)
+        }
+        Check::Example(lesson, index) => {
+            let example = &lesson.examples[*index];
+            let verdict = judge.run_program(&example.code);
+            let expected = example.expected_output.as_deref().unwrap_or("").trim_end();
+            let problem = if verdict.status != Status::Pass {
+                Some(summary(&verdict))
+            } else if verdict.stdout.trim_end() != expected {
+                Some(format!(
+                    "printed:\n{}\nexpected:\n{expected}",
+                    verdict.stdout.trim_end()
+                ))
+            } else {
+                None
+            };
+            (
+                format!("{}/{} example {}", lesson.module_id, lesson.id, index + 1),
+                problem,
+            )
+        }
+    }
+}
+
+fn summary(verdict: &Verdict) -> String {
+    let failed: Vec<&str> = verdict
+        .tests
+        .iter()
+        .filter(|t| t.status != Status::Pass)
+        .map(|t| t.name.as_str())
+        .collect();
+    let mut text = format!(
+        "{:?}: {}",
+        verdict.status,
+        verdict.message.as_deref().unwrap_or("")
+    );
+    if !failed.is_empty() {
+        text.push_str(&format!(" (failing: {})", failed.join(", ")));
+    }
+    if !verdict.compile_output.is_empty() {
+        text.push('\n');
+        text.push_str(
+            &verdict
+                .compile_output
+                .chars()
+                .take(2000)
+                .collect::<String>(),
+        );
+    }
+    text
+}

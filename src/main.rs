@@ -73,6 +73,8 @@ enum CurriculumCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check every exercise and example through the sandbox: starters fail, solutions pass, mutants are caught, examples print their recorded output.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -111,6 +113,9 @@ fn main() -> ExitCode {
             } => lockstep::server::worker(cli.settings, workers, lease_seconds)
                 .await
                 .map(|()| ExitCode::SUCCESS),
+            Command::Curriculum(CurriculumCommand::Verify) => {
+                lockstep::cli::curriculum_verify(&cli.settings).await
+            }
             Command::Run { file, json } => {
                 lockstep::cli::run_file(&cli.settings, &file, json).await
             }

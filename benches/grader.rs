@@ -1,0 +1,252 @@
+//! Grader benchmark: submit→verdict latency on a warm pool versus a bare
+//! `cargo test` of the same crate on the same warm dependencies, measured in
+//! the same run, and throughput with 20 submissions in flight.
+//!
+//! Run: `cargo bench --bench grader` (uses `DATABASE_URL` or a private
+//! PostgreSQL under `target/bench-data`). Prints figures; asserts nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lockstep::curriculum::Exercise;
+use lockstep::db::embedded::{Durability, PrivateCluster};
+use lockstep::grading::deps;
+use lockstep::grading::judge::Judge;
+use lockstep::grading::pool::{self, PoolConfig};
+use lockstep::grading::queue::{self, JobMode, NewJob};
+use tokio_util::sync::CancellationToken;
+
+const EXERCISE: &str = "versioned-store";
+const ROUNDS: usize = 15;
+const IN_FLIGHT: usize = 20;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bench_dir = root.join("target/bench-data");
+    std::fs::create_dir_all(&bench_dir)?;
+    let programme = Arc::new(
+        lockstep::curriculum::load(&root.join("curriculum")).map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let exercise = programme
+        .exercise(EXERCISE)
+        .expect("benchmark exercise exists");
+    let solution = std::fs::read_to_string(exercise.dir.join("solution.rs"))?;
+
+    // The helper binary must be a release build of `lockstep`.
+    let helper = root.join("target/release/lockstep");
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--quiet", "--bin", "lockstep"])
+        .current_dir(&root)
+        .status()?;
+    anyhow::ensure!(
+        status.success() && helper.exists(),
+        "cannot build the lockstep binary"
+    );
+
+    let workspace = root.join("grader/deps");
+    let manifest = deps::prepare(&workspace, &bench_dir)?;
+    let judge = Judge::new(&manifest, helper, Default::default());
+
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => {
+            PrivateCluster::start(&bench_dir.join("pg"), Durability::Relaxed)?.url("lockstep_bench")
+        }
+    };
+    let db = lockstep::db::connect(&url, 10).await?;
+    sqlx::query("TRUNCATE submissions CASCADE")
+        .execute(&db)
+        .await?;
+    let stop = CancellationToken::new();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let pool = tokio::spawn(pool::run(
+        db.clone(),
+        judge,
+        programme.clone(),
+        PoolConfig::with_workers(cores),
+        stop.clone(),
+    ));
+
+    let baseline_crate = bench_dir.join("baseline");
+    write_baseline_crate(&baseline_crate, &workspace, exercise, &solution)?;
+    let baseline_target = bench_dir.join("baseline-target");
+    // Warm both: dependencies built for the baseline, one job through the pool.
+    bare_cargo_test(&baseline_crate, &baseline_target, &solution, 0)?;
+    submit_and_wait(&db, exercise, &solution, 0).await?;
+
+    let mut bare = Vec::new();
+    let mut sandboxed = Vec::new();
+    for round in 1..=ROUNDS {
+        // Interleaved so machine noise hits both alike; each round changes the
+        // code so nothing is cached.
+        bare.push(bare_cargo_test(
+            &baseline_crate,
+            &baseline_target,
+            &solution,
+            round,
+        )?);
+        sandboxed.push(submit_and_wait(&db, exercise, &solution, round).await?);
+    }
+
+    let started = Instant::now();
+    let mut ids = Vec::new();
+    for i in 0..IN_FLIGHT {
+        ids.push(enqueue(&db, exercise, &variant(&solution, 1000 + i)).await?);
+    }
+    for id in ids {
+        wait_done(&db, id).await?;
+    }
+    let throughput_elapsed = started.elapsed();
+
+    stop.cancel();
+    let _ = pool.await;
+
+    let (bare_p50, bare_p95) = percentiles(&mut bare);
+    let (lock_p50, lock_p95) = percentiles(&mut sandboxed);
+    println!(
+        "grader benchmark: exercise {EXERCISE}, {ROUNDS} rounds, {cores} cores, {} workers",
+        cores
+    );
+    println!(
+        "  bare `cargo test` (warm deps):   p50 {:>6.0} ms   p95 {:>6.0} ms",
+        ms(bare_p50),
+        ms(bare_p95)
+    );
+    println!(
+        "  lockstep submit→verdict:         p50 {:>6.0} ms   p95 {:>6.0} ms",
+        ms(lock_p50),
+        ms(lock_p95)
+    );
+    println!(
+        "  ratio (p50 lockstep / p50 bare): {:.2}",
+        lock_p50.as_secs_f64() / bare_p50.as_secs_f64()
+    );
+    println!(
+        "  throughput: {IN_FLIGHT} submissions in flight graded in {:.2} s = {:.1} verdicts/s",
+        throughput_elapsed.as_secs_f64(),
+        IN_FLIGHT as f64 / throughput_elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.95))
+}
+
+/// The solution with a different trailing comment, so every build is fresh.
+fn variant(solution: &str, round: usize) -> String {
+    format!("{solution}\n// round {round}\n")
+}
+
+/// A cargo project equivalent to what the grader compiles: the solution as
+/// the library, the visible and hidden tests as one integration test.
+fn write_baseline_crate(
+    dir: &Path,
+    workspace: &Path,
+    exercise: &Exercise,
+    solution: &str,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::create_dir_all(dir.join("tests"))?;
+    let deps_manifest = std::fs::read_to_string(workspace.join("Cargo.toml"))?;
+    let dependencies = deps_manifest
+        .split("[dependencies]")
+        .nth(1)
+        .unwrap_or("")
+        .split("\n[")
+        .next()
+        .unwrap_or("");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\n\n[dependencies]{dependencies}\n[profile.dev]\ndebug = 0\n",
+            exercise.crate_name.replace('_', "-")
+        ),
+    )?;
+    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    std::fs::write(dir.join("src/lib.rs"), solution)?;
+    std::fs::write(dir.join("tests/visible.rs"), &exercise.visible_tests)?;
+    std::fs::write(dir.join("tests/hidden.rs"), &exercise.hidden_tests)?;
+    std::fs::write(dir.join("tests/main.rs"), "mod visible;\nmod hidden;\n")?;
+    Ok(())
+}
+
+fn bare_cargo_test(
+    dir: &Path,
+    target: &Path,
+    solution: &str,
+    round: usize,
+) -> anyhow::Result<Duration> {
+    std::fs::write(dir.join("src/lib.rs"), variant(solution, round))?;
+    let started = Instant::now();
+    let output = Command::new("cargo")
+        .args(["test", "--quiet", "--offline"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .output()?;
+    let elapsed = started.elapsed();
+    anyhow::ensure!(
+        output.status.success(),
+        "baseline cargo test failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(elapsed)
+}
+
+async fn enqueue(db: &sqlx::PgPool, exercise: &Exercise, code: &str) -> anyhow::Result<i64> {
+    Ok(queue::enqueue(
+        db,
+        NewJob {
+            user_id: None,
+            mode: JobMode::Submit,
+            exercise_id: Some(&exercise.id),
+            exercise_hash: Some(&exercise.content_hash),
+            code,
+        },
+    )
+    .await?)
+}
+
+async fn wait_done(db: &sqlx::PgPool, id: i64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let (status, verdict): (String, Option<String>) =
+            sqlx::query_as("SELECT status, verdict_status FROM submissions WHERE id = $1")
+                .bind(id)
+                .fetch_one(db)
+                .await?;
+        if status == "done" {
+            anyhow::ensure!(
+                verdict.as_deref() == Some("pass"),
+                "submission {id} did not pass: {verdict:?}"
+            );
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "submission {id} timed out");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn submit_and_wait(
+    db: &sqlx::PgPool,
+    exercise: &Exercise,
+    solution: &str,
+    round: usize,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let id = enqueue(db, exercise, &variant(solution, round)).await?;
+    wait_done(db, id).await?;
+    Ok(started.elapsed())
+}
