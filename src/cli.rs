@@ -36,7 +36,7 @@ pub async fn prepare_grader(settings: &Settings) -> Result<()> {
 pub async fn run_file(settings: &Settings, file: &Path, as_json: bool) -> Result<ExitCode> {
     let code = read_code(file)?;
     let judge = judge(settings).await?;
-    let verdict = tokio::task::spawn_blocking(move || judge.run_program(&code)).await?;
+    let verdict = tokio::task::spawn_blocking(move || judge.run_program(&code, None)).await?;
     report(&verdict, as_json)
 }
 
@@ -56,7 +56,7 @@ pub async fn grade_file(
     let id = exercise_id.to_string();
     let verdict = tokio::task::spawn_blocking(move || {
         let exercise = programme.exercise(&id).expect("checked above");
-        judge.grade(exercise, &code, Mode::Submit)
+        judge.grade(exercise, &code, Mode::Submit, None)
     })
     .await?;
     report(&verdict, as_json)
@@ -288,7 +288,7 @@ pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
 fn run_check(judge: &Judge, check: &Check<'_>) -> (String, Option<String>) {
     match check {
         Check::Starter(exercise) => {
-            let verdict = judge.grade(exercise, &exercise.starter, Mode::Submit);
+            let verdict = judge.grade(exercise, &exercise.starter, Mode::Submit, None);
             let problem = match verdict.status {
                 Status::Fail => None,
                 Status::Pass => Some("the starter passes every test".to_string()),
@@ -300,13 +300,13 @@ fn run_check(judge: &Judge, check: &Check<'_>) -> (String, Option<String>) {
             (format!("{} starter fails", exercise.id), problem)
         }
         Check::Solution(exercise) => {
-            let verdict = judge.grade(exercise, &exercise.solution, Mode::Submit);
+            let verdict = judge.grade(exercise, &exercise.solution, Mode::Submit, None);
             let problem = (verdict.status != Status::Pass).then(|| summary(&verdict));
             (format!("{} solution passes", exercise.id), problem)
         }
         Check::Example(lesson, index) => {
             let example = &lesson.examples[*index];
-            let verdict = judge.run_program(&example.code);
+            let verdict = judge.run_program(&example.code, None);
             let expected = example.expected_output.as_deref().unwrap_or("").trim_end();
             let problem = if verdict.status != Status::Pass {
                 Some(summary(&verdict))

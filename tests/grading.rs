@@ -451,3 +451,45 @@ async fn fifty_concurrent_submissions_all_finish() {
     assert_eq!(finished, 50);
     stop.cancel();
 }
+
+#[tokio::test]
+async fn progress_is_announced_queued_compiling_running_done() {
+    let (db, _) = fresh_database().await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db).await.unwrap();
+    listener.listen(queue::EVENTS_CHANNEL).await.unwrap();
+    let (stop, _pool) = spawn_pool(db.clone(), PoolConfig::with_workers(1)).await;
+    let id = queue::enqueue(
+        &db,
+        NewJob {
+            user_id: None,
+            mode: JobMode::Run,
+            exercise_id: None,
+            exercise_hash: None,
+            code: "fn main() {}",
+        },
+    )
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    while !seen
+        .iter()
+        .any(|(status, _): &(String, Option<String>)| status == "done")
+    {
+        let notification = tokio::time::timeout(Duration::from_secs(60), listener.recv())
+            .await
+            .expect("events keep coming")
+            .unwrap();
+        let event: queue::JobEvent = serde_json::from_str(notification.payload()).unwrap();
+        if event.id == id {
+            seen.push((event.status, event.phase));
+        }
+    }
+    let expected: Vec<(String, Option<String>)> = vec![
+        ("queued".into(), None),
+        ("running".into(), Some("compiling".into())),
+        ("running".into(), Some("running".into())),
+        ("done".into(), None),
+    ];
+    assert_eq!(seen, expected);
+    stop.cancel();
+}

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Deserialize;
 
 use super::deps::Manifest;
-use super::sandbox::{Exit, JobFile, Limits, Sandbox, Step, StepReport, paths};
+use super::sandbox::{Exit, JobFile, Limits, Progress, Sandbox, Step, StepReport, paths};
 use super::verdict::{Diagnostic, Durations, Reason, Status, TestResult, Verdict};
 use crate::curriculum::{Exercise, ExerciseKind};
 
@@ -52,6 +52,15 @@ pub struct Judge {
     ceiling: Ceiling,
 }
 
+/// The learner-facing phase of a step: `compiling` or `running`.
+pub fn phase_of(step: &str) -> &'static str {
+    if step.starts_with("compile") {
+        "compiling"
+    } else {
+        "running"
+    }
+}
+
 /// Size of each job's `/job`.
 const SCRATCH_MB: u64 = 256;
 /// Longest message or output kept per test.
@@ -73,7 +82,7 @@ impl Judge {
     }
 
     /// Compiles `code` as a program and runs it. Blocking.
-    pub fn run_program(&self, code: &str) -> Verdict {
+    pub fn run_program(&self, code: &str, progress: Option<&Progress>) -> Verdict {
         let started = Instant::now();
         let compile = Step {
             name: "compile".into(),
@@ -106,7 +115,7 @@ impl Judge {
             limits: Limits::RUN,
             must_succeed: false,
         };
-        let report = match self.sandbox.run(vec![compile, run], SCRATCH_MB) {
+        let report = match self.sandbox.run(vec![compile, run], SCRATCH_MB, progress) {
             Ok(report) => report,
             Err(error) => return internal(error, started),
         };
@@ -145,13 +154,19 @@ impl Judge {
     }
 
     /// Grades `code` for `exercise`. Blocking.
-    pub fn grade(&self, exercise: &Exercise, code: &str, mode: Mode) -> Verdict {
+    pub fn grade(
+        &self,
+        exercise: &Exercise,
+        code: &str,
+        mode: Mode,
+        progress: Option<&Progress>,
+    ) -> Verdict {
         let started = Instant::now();
         let result = match exercise.kind {
             ExerciseKind::Implement | ExerciseKind::Fix => {
-                self.grade_against_tests(exercise, code, mode)
+                self.grade_against_tests(exercise, code, mode, progress)
             }
-            ExerciseKind::Tests => self.grade_learner_tests(exercise, code),
+            ExerciseKind::Tests => self.grade_learner_tests(exercise, code, progress),
         };
         match result {
             Ok((mut verdict, steps)) => {
@@ -171,6 +186,7 @@ impl Judge {
         exercise: &Exercise,
         code: &str,
         mode: Mode,
+        progress: Option<&Progress>,
     ) -> anyhow::Result<(Verdict, Vec<StepReport>)> {
         let crate_name = &exercise.crate_name;
         let lib = format!("out/lib{crate_name}.rlib");
@@ -227,7 +243,7 @@ impl Judge {
             self.list_step("out/tests", exercise),
             self.test_step("test", "out/tests", exercise),
         ];
-        let report = self.sandbox.run(steps, SCRATCH_MB)?;
+        let report = self.sandbox.run(steps, SCRATCH_MB, progress)?;
         let steps = report.steps;
         let (compile_output, diagnostics) = read_diagnostics(&steps[0].stderr, "src/lib.rs", None);
         if !steps[0].succeeded() {
@@ -259,6 +275,7 @@ impl Judge {
         &self,
         exercise: &Exercise,
         code: &str,
+        progress: Option<&Progress>,
     ) -> anyhow::Result<(Verdict, Vec<StepReport>)> {
         let crate_name = &exercise.crate_name;
         let mut libraries = vec![("impl".to_string(), exercise.implementation.clone())];
@@ -349,7 +366,7 @@ impl Judge {
         for (label, _) in &libraries {
             steps.push(self.test_step(label, &format!("out/tests-{label}"), exercise));
         }
-        let report = self.sandbox.run(steps, SCRATCH_MB)?;
+        let report = self.sandbox.run(steps, SCRATCH_MB, progress)?;
         let steps = report.steps;
         let n = libraries.len();
         if let Some(failed) = steps[..n].iter().find(|s| !s.succeeded()) {

@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::judge::{Judge, Mode};
+use super::judge::{Judge, Mode, phase_of};
 use super::queue::{self, ClaimedJob, JOBS_CHANNEL, JobMode, MAX_ATTEMPTS};
 use super::verdict::Verdict;
 use crate::curriculum::Programme;
@@ -205,10 +205,28 @@ async fn process_in_span(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
 async fn grade(shared: &Arc<Shared>, job: &ClaimedJob) -> Verdict {
     let judge = shared.judge.clone();
     let programme = shared.programme.clone();
+    let (progress, mut steps) = tokio::sync::mpsc::unbounded_channel::<String>();
+    // Announce compiling → running as the sandbox reaches each step.
+    let announcer = {
+        let db = shared.db.clone();
+        let job = job.clone();
+        tokio::spawn(async move {
+            let mut current = "compiling";
+            while let Some(step) = steps.recv().await {
+                let phase = phase_of(&step);
+                if phase != current {
+                    current = phase;
+                    if let Err(error) = queue::set_phase(&db, &job, phase).await {
+                        tracing::debug!(%error, "cannot announce the phase");
+                    }
+                }
+            }
+        })
+    };
     let job = job.clone();
     let graded =
         tokio::task::spawn_blocking(move || match (job.mode, job.exercise_id.as_deref()) {
-            (JobMode::Run, _) => judge.run_program(&job.code),
+            (JobMode::Run, _) => judge.run_program(&job.code, Some(&progress)),
             (mode, Some(exercise_id)) => match programme.exercise(exercise_id) {
                 Some(exercise) => {
                     let mode = if mode == JobMode::Visible {
@@ -216,15 +234,18 @@ async fn grade(shared: &Arc<Shared>, job: &ClaimedJob) -> Verdict {
                     } else {
                         Mode::Submit
                     };
-                    judge.grade(exercise, &job.code, mode)
+                    judge.grade(exercise, &job.code, mode, Some(&progress))
                 }
                 None => Verdict::internal(format!("the exercise {exercise_id:?} no longer exists")),
             },
             (_, None) => Verdict::internal("a graded job without an exercise"),
         });
-    graded
+    let verdict = graded
         .await
-        .unwrap_or_else(|error| Verdict::internal(format!("the grader crashed: {error}")))
+        .unwrap_or_else(|error| Verdict::internal(format!("the grader crashed: {error}")));
+    // The sender went with the blocking task; the announcer finishes on its own.
+    let _ = announcer.await;
+    verdict
 }
 
 async fn renew_lease(shared: Arc<Shared>, id: i64, worker: String) {

@@ -195,6 +195,18 @@ pub async fn renew(db: &PgPool, id: i64, worker: &str, lease: Duration) -> sqlx:
     Ok(result.rows_affected() == 1)
 }
 
+/// Records and announces the job's phase (`compiling`, `running`).
+pub async fn set_phase(db: &PgPool, job: &ClaimedJob, phase: &str) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE submissions SET phase = $2 WHERE id = $1 AND status = 'running'")
+        .bind(job.id)
+        .bind(phase)
+        .execute(&mut *tx)
+        .await?;
+    notify_event(&mut tx, &job.event("running", Some(phase))).await?;
+    tx.commit().await
+}
+
 /// Records the verdict and ends the job, if `worker` still holds it; keeps
 /// the learner's progress row current in the same transaction.
 pub async fn finish(

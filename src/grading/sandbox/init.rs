@@ -427,6 +427,7 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
             continue;
         }
         prepare_files(step)?;
+        eprintln!("{}{}", super::STEP_MARKER, step.name);
         let report = run_step(step, existing_tasks)?;
         stopped = step.must_succeed && !report.succeeded();
         steps.push(report);

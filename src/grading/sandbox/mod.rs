@@ -21,7 +21,7 @@
 
 pub mod init;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -198,13 +198,26 @@ pub struct Sandbox {
 /// The name of the hidden command that runs [`init::main`].
 pub const HELPER_COMMAND: &str = "__sandbox";
 
+/// Receives the name of each step as it starts (for live progress).
+pub type Progress = tokio::sync::mpsc::UnboundedSender<String>;
+
+/// How the helper announces a step on its stderr (only PID 1 of the job
+/// writes there; the steps' own stderr is a separate pipe).
+pub const STEP_MARKER: &str = "@step ";
+
 /// Largest report the helper may send back.
 const MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
 
 impl Sandbox {
-    /// Runs `steps` in a fresh sandbox with a `scratch_mb` MiB `/job`.
+    /// Runs `steps` in a fresh sandbox with a `scratch_mb` MiB `/job`,
+    /// sending each step's name to `progress` as it starts.
     /// Blocking: call it from `spawn_blocking`.
-    pub fn run(&self, steps: Vec<Step>, scratch_mb: u64) -> Result<JobReport> {
+    pub fn run(
+        &self,
+        steps: Vec<Step>,
+        scratch_mb: u64,
+        progress: Option<&Progress>,
+    ) -> Result<JobReport> {
         let deadline: u64 = steps.iter().map(|s| s.limits.wall_ms).sum::<u64>() + 10_000;
         let spec = JobSpec {
             toolchain: self.toolchain.clone(),
@@ -249,9 +262,25 @@ impl Sandbox {
                 .read_to_end(&mut out)
                 .map(|_| out)
         });
+        let progress = progress.cloned();
         let err_reader = std::thread::spawn(move || {
             let mut err = Vec::new();
-            let _ = stderr.by_ref().take(64 * 1024).read_to_end(&mut err);
+            for line in std::io::BufReader::new(stderr.by_ref().take(1024 * 1024))
+                .split(b'\n')
+                .map_while(Result::ok)
+            {
+                match (line.strip_prefix(STEP_MARKER.as_bytes()), &progress) {
+                    (Some(step), Some(progress)) => {
+                        let _ = progress.send(String::from_utf8_lossy(step).into_owned());
+                    }
+                    (Some(_), None) => {}
+                    (None, _) if err.len() < 64 * 1024 => {
+                        err.extend_from_slice(&line);
+                        err.push(b'\n');
+                    }
+                    (None, _) => {}
+                }
+            }
             err
         });
         let started = Instant::now();
