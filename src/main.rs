@@ -26,6 +26,9 @@ enum Command {
     /// Inspect and check the programme's content.
     #[command(subcommand)]
     Curriculum(CurriculumCommand),
+    /// Manage accounts: add, set-role, reset-password.
+    #[command(subcommand)]
+    User(lockstep::auth::commands::UserCommand),
 }
 
 #[derive(Subcommand)]
@@ -56,6 +59,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve(cli.serve)) {
             Command::Serve(serve) => lockstep::server::serve(cli.settings, serve)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+            Command::User(command) => lockstep::auth::commands::run(&cli.settings, command)
                 .await
                 .map(|()| ExitCode::SUCCESS),
             Command::Curriculum(CurriculumCommand::List { json }) => {

@@ -2,6 +2,8 @@
 //! `DATABASE_URL`), a fresh database per test, and the real app on a random port.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod auth;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -123,6 +125,7 @@ pub async fn spawn_app_with(db: PgPool) -> TestApp {
         workers: Some(0),
     };
     let state = AppState {
+        auth: Default::default(),
         db: db.clone(),
         programme: programme(),
         assets: Arc::new(Assets::load(&serve.static_dir).expect("static files")),
