@@ -8,9 +8,10 @@
 //!
 //! The cache keeps a looked-up session for [`CACHE_TTL`] so a page view does
 //! not always cost a query. It is per process: log-out and password resets
-//! evict the entry here at once; another `serve` node (or a role changed
-//! from the CLI) catches up within `CACHE_TTL`, which bounds how long a
-//! stale entry can live.
+//! evict the entry here at once; another `serve` node — and any server
+//! after `lockstep user set-role` or `reset-password`, which run in their own
+//! process — catches up within `CACHE_TTL`, which bounds how long a stale
+//! entry can live.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
