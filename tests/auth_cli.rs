@@ -167,3 +167,97 @@ async fn operators_add_users_set_roles_and_reset_passwords() {
     assert_eq!(new.status(), StatusCode::SEE_OTHER);
     assert!(set_cookie(&new, "lockstep_session").is_some());
 }
+
+/// Starts `lockstep serve` on a private cluster under `data_dir`; returns it and its URL.
+fn start_server(data_dir: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--workers", "0"])
+        .env("LOCKSTEP_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = tx.send(line[at + "listening on ".len()..].trim().to_string());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the server logs its URL");
+    (child, url)
+}
+
+#[tokio::test]
+async fn user_commands_leave_a_running_servers_private_database_running() {
+    let data_dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("data-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let (mut server, url) = tokio::task::spawn_blocking({
+        let data_dir = data_dir.clone();
+        move || start_server(&data_dir)
+    })
+    .await
+    .unwrap();
+
+    let out = tokio::task::spawn_blocking({
+        let data_dir = data_dir.clone();
+        move || {
+            let mut child = Command::new(BIN)
+                .args([
+                    "user",
+                    "add",
+                    "--email",
+                    "op@example.com",
+                    "--role",
+                    "admin",
+                ])
+                .env("LOCKSTEP_DATA_DIR", &data_dir)
+                .env_remove("DATABASE_URL")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"operator passphrase\n")
+                .unwrap();
+            child.wait_with_output().unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(lockstep::db::embedded::is_running(&data_dir));
+    let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "the server still has its database"
+    );
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tokio::task::spawn_blocking(move || server.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    assert!(!lockstep::db::embedded::is_running(&data_dir));
+}

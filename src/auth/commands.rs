@@ -8,11 +8,12 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use sqlx::PgPool;
 
 use crate::auth::password::{self, NewPassword};
 use crate::auth::users::{self, DisplayName, Email, Role};
 use crate::config::Settings;
-use crate::db::Database;
+use crate::db::{self, Database, embedded};
 
 /// The `user` subcommands.
 #[derive(Debug, Subcommand)]
@@ -47,15 +48,26 @@ pub enum UserCommand {
 }
 
 /// Runs one `user` subcommand against the configured database.
+///
+/// When the private cluster is already running (a `serve` is up), the
+/// command connects to it and leaves it running; otherwise it starts the
+/// cluster for the duration of the command, as `serve` would.
 pub async fn run(settings: &Settings, command: UserCommand) -> Result<()> {
+    if settings.database_url.is_none() && embedded::is_running(&settings.data_dir) {
+        // The database `serve` uses inside the private cluster.
+        let url = embedded::url_for_data_dir(&settings.data_dir, "lockstep")?;
+        let pool = db::connect(&url, 2).await?;
+        let result = execute(&pool, command).await;
+        pool.close().await;
+        return result;
+    }
     let database = Database::open(settings, 2).await?;
-    let result = execute(&database, command).await;
+    let result = execute(&database.pool, command).await;
     database.close().await;
     result
 }
 
-async fn execute(database: &Database, command: UserCommand) -> Result<()> {
-    let db = &database.pool;
+async fn execute(db: &PgPool, command: UserCommand) -> Result<()> {
     match command {
         UserCommand::Add {
             email,

@@ -173,12 +173,6 @@ impl SessionStore {
         Ok(())
     }
 
-    /// Drops every cached session of `user_id` (after a role or password change here).
-    pub fn forget_user(&self, user_id: i64) {
-        self.lock()
-            .retain(|_, cached| cached.session.user.id != user_id);
-    }
-
     fn cached(&self, key: &str) -> Option<Session> {
         let cache = self.lock();
         let cached = cache.get(key)?;
