@@ -29,6 +29,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// Sessions, their cache and the log-in throttle (see [`crate::auth`]).
+    pub auth: Arc<crate::auth::Auth>,
     /// The database pool.
     pub db: PgPool,
     /// The programme, loaded once.
@@ -73,14 +75,24 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .route("/", get(pages::catalogue))
         .route("/modules/{module}", get(pages::module))
         .route("/lessons/{module}/{lesson}", get(pages::lesson))
-        .route("/exercises/{exercise}", get(pages::exercise))
+        .route(
+            "/exercises/{exercise}",
+            get(pages::exercise).route_layer(middleware::from_fn(crate::auth::require_signed_in)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/api/exercises/{exercise}/submissions", post(submissions::submit))
         .route("/api/run", post(submissions::run))
         .route("/api/submissions/{id}", get(submissions::show))
+        .merge(crate::web::auth::routes())
+        .merge(crate::web::account::routes())
+        .merge(crate::web::cohorts::routes())
         .fallback(error::not_found)
         .merge(static_files)
+        // Inside the error pages, so a refused form gets a friendly 403 page.
+        .layer(middleware::from_fn(crate::auth::csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
+        // Outermost of ours: everything inside knows who is asking.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::visitor::identify))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

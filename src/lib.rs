@@ -1,11 +1,13 @@
 //! Lockstep: a web learning platform for async Rust.
 //!
 //! The binary (`src/main.rs`) parses the command line and calls into these
-//! modules: [`curriculum`] loads the programme, [`db`] owns the database,
+//! modules: [`curriculum`] loads the programme, [`db`] owns the database, [`auth`] says who
+//! may do what,
 //! [`app`] assembles the web application from the handlers in [`web`], and
 //! [`server`] runs it until a shutdown signal.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod curriculum;

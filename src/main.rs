@@ -57,6 +57,9 @@ enum Command {
     /// Grader maintenance.
     #[command(subcommand)]
     Grader(GraderCommand),
+    /// Manage accounts: add, set-role, reset-password.
+    #[command(subcommand)]
+    User(lockstep::auth::commands::UserCommand),
 }
 
 #[derive(Subcommand)]
@@ -102,6 +105,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve(cli.serve)) {
             Command::Serve(serve) => lockstep::server::serve(cli.settings, serve)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+            Command::User(command) => lockstep::auth::commands::run(&cli.settings, command)
                 .await
                 .map(|()| ExitCode::SUCCESS),
             Command::Curriculum(CurriculumCommand::List { json }) => {

@@ -24,6 +24,7 @@ pub async fn serve(settings: Settings, serve: ServeSettings) -> Result<()> {
     let programme = load_programme(&settings)?;
     let database = Database::open(&settings, 20).await?;
     let state = AppState {
+        auth: Default::default(),
         db: database.pool.clone(),
         programme,
         assets: Arc::new(Assets::load(&serve.static_dir).with_context(|| {
@@ -138,6 +139,8 @@ pub async fn run(
 ) -> Result<()> {
     let router = app::router(state, &serve.static_dir);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // With the peer address, for per-address log-in limits.
+    let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stop_tx.send(true);

@@ -7,7 +7,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::auth::{Browser, signed_in};
 use common::{fresh_database, spawn_app_with, spawn_pool, wait_for_verdict};
+use lockstep::auth::Role;
 use lockstep::grading::pool::PoolConfig;
 use lockstep::grading::queue::{self, JobMode, NewJob};
 use lockstep::grading::verdict::{Status, Verdict};
@@ -20,23 +22,17 @@ fn exercise_file(exercise: &str, file: &str) -> String {
     std::fs::read_to_string(exercise.dir.join(file)).expect("file")
 }
 
-async fn submit(app: &common::TestApp, exercise: &str, code: &str) -> reqwest::Response {
-    app.client
-        .post(format!(
-            "{}/api/exercises/{exercise}/submissions",
-            app.base_url
-        ))
-        .json(&json!({ "code": code }))
-        .send()
+async fn submit(learner: &Browser, exercise: &str, code: &str) -> reqwest::Response {
+    learner
+        .post_json(
+            &format!("/api/exercises/{exercise}/submissions"),
+            &json!({ "code": code }),
+        )
         .await
-        .unwrap()
 }
 
-async fn submission_count(db: &sqlx::PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM submissions")
-        .fetch_one(db)
-        .await
-        .unwrap()
+async fn learner(app: &common::TestApp, email: &str) -> Browser {
+    signed_in(app, email, Role::Learner).await.0
 }
 
 #[tokio::test]
@@ -44,9 +40,10 @@ async fn a_solution_passes_a_starter_fails_and_hidden_tests_stay_hidden() {
     let (db, _) = fresh_database().await;
     let app = spawn_app_with(db.clone()).await;
     let (stop, _pool) = spawn_pool(db, PoolConfig::with_workers(2)).await;
+    let ada = learner(&app, "ada@example.com").await;
 
     let good = submit(
-        &app,
+        &ada,
         "versioned-store",
         &exercise_file("versioned-store", "solution.rs"),
     )
@@ -54,21 +51,21 @@ async fn a_solution_passes_a_starter_fails_and_hidden_tests_stay_hidden() {
     assert_eq!(good.status(), StatusCode::CREATED);
     let good_id = good.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let bad = submit(
-        &app,
+        &ada,
         "versioned-store",
         &exercise_file("versioned-store", "starter.rs"),
     )
     .await;
     let bad_id = bad.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
 
-    let good = wait_for_verdict(&app, good_id, 120).await;
+    let good = wait_for_verdict(&ada, good_id, 120).await;
     assert_eq!(good["verdict"]["status"], "pass", "{good}");
     assert_eq!(good["verdict"]["version"], 2);
     let tests = good["verdict"]["tests"].as_array().unwrap();
     assert!(tests.iter().filter(|t| t["hidden"] == true).count() >= 2);
     assert!(tests.iter().filter(|t| t["hidden"] == false).count() >= 3);
 
-    let bad = wait_for_verdict(&app, bad_id, 60).await;
+    let bad = wait_for_verdict(&ada, bad_id, 60).await;
     assert_eq!(bad["verdict"]["status"], "fail", "{bad}");
     for test in bad["verdict"]["tests"].as_array().unwrap() {
         if test["hidden"] == true && test["status"] != "pass" {
@@ -91,15 +88,16 @@ async fn compile_errors_come_back_in_rustc_format_with_locations() {
     let (db, _) = fresh_database().await;
     let app = spawn_app_with(db.clone()).await;
     let (stop, _pool) = spawn_pool(db, PoolConfig::with_workers(1)).await;
+    let ada = learner(&app, "ada@example.com").await;
     let code = "pub fn broken() -> u32 {\n    \"not a number\"\n}\n";
-    let id = submit(&app, "versioned-store", code)
+    let id = submit(&ada, "versioned-store", code)
         .await
         .json::<Value>()
         .await
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let done = wait_for_verdict(&app, id, 60).await;
+    let done = wait_for_verdict(&ada, id, 60).await;
     let verdict = &done["verdict"];
     assert_eq!(verdict["status"], "error");
     assert_eq!(verdict["reason"], "compile_error");
@@ -121,44 +119,39 @@ async fn compile_errors_come_back_in_rustc_format_with_locations() {
 #[tokio::test]
 async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
     let app = common::spawn_app().await;
+    let ada = learner(&app, "ada@example.com").await;
+    let token = ada.csrf_token().await;
+    let post = |url: &str| ada.client.post(url).header("x-csrf-token", &token);
     let url = format!("{}/api/exercises/versioned-store/submissions", app.base_url);
     let cases: Vec<(reqwest::RequestBuilder, StatusCode)> = vec![
         (
-            app.client.post(&url).json(&json!({ "code": "   " })),
+            post(&url).json(&json!({ "code": "   " })),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            app.client
-                .post(&url)
-                .json(&json!({ "code": "x".repeat(64 * 1024 + 1) })),
+            post(&url).json(&json!({ "code": "x".repeat(64 * 1024 + 1) })),
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
         (
-            app.client
-                .post(&url)
-                .json(&json!({ "code": "fn main() {}\u{0}" })),
+            post(&url).json(&json!({ "code": "fn main() {}\u{0}" })),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            app.client
-                .post(&url)
-                .json(&json!({ "code": "a", "mode": "sideways" })),
+            post(&url).json(&json!({ "code": "a", "mode": "sideways" })),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            app.client.post(&url).json(&json!({ "source": "a" })),
+            post(&url).json(&json!({ "source": "a" })),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            app.client
-                .post(&url)
+            post(&url)
                 .header("content-type", "application/json")
                 .body("{\"code\": "),
             StatusCode::BAD_REQUEST,
         ),
         (
-            app.client
-                .post(&url)
+            post(&url)
                 .header("content-type", "application/json")
                 .body(vec![
                     b'{', b'"', b'c', b'"', b':', b'"', 0xff, 0xfe, b'"', b'}',
@@ -166,23 +159,21 @@ async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            app.client.post(&url).body("{\"code\": \"fn main() {}\"}"),
+            post(&url).body("{\"code\": \"fn main() {}\"}"),
             StatusCode::BAD_REQUEST,
         ),
         (
-            app.client
-                .post(&url)
+            post(&url)
                 .header("content-type", "application/json")
                 .body(vec![b' '; 300 * 1024]),
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
         (
-            app.client
-                .post(format!(
-                    "{}/api/exercises/no-such-exercise/submissions",
-                    app.base_url
-                ))
-                .json(&json!({ "code": "fn main() {}" })),
+            post(&format!(
+                "{}/api/exercises/no-such-exercise/submissions",
+                app.base_url
+            ))
+            .json(&json!({ "code": "fn main() {}" })),
             StatusCode::NOT_FOUND,
         ),
     ];
@@ -197,7 +188,7 @@ async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
     }
     assert_eq!(submission_count(&app.db).await, 0, "nothing was stored");
     assert_eq!(
-        app.get("/api/submissions/999999").await.status(),
+        ada.get("/api/submissions/999999").await.status(),
         StatusCode::NOT_FOUND
     );
 }
@@ -416,17 +407,20 @@ async fn fifty_concurrent_submissions_all_finish() {
     let (db, _) = fresh_database().await;
     let app = spawn_app_with(db.clone()).await;
     let (stop, _pool) = spawn_pool(db.clone(), PoolConfig::with_workers(2)).await;
+    // Five learners (each stays within the per-learner rate limit), ten jobs each, all at once.
+    let mut learners = Vec::new();
+    for n in 0..5 {
+        let browser = learner(&app, &format!("learner{n}@example.com")).await;
+        let token = browser.csrf_token().await;
+        learners.push((browser, token));
+    }
     let requests = (0..50).map(|i| {
-        let client = app.client.clone();
-        let url = format!("{}/api/run", app.base_url);
+        let (browser, token) = learners[i % 5].clone();
         async move {
             let code = format!("fn main() {{ println!(\"job {i}\"); }}");
-            let response = client
-                .post(url)
-                .json(&json!({ "code": code }))
-                .send()
-                .await
-                .unwrap();
+            let response = browser
+                .post_json_with(&token, "/api/run", &json!({ "code": code }))
+                .await;
             assert_eq!(response.status(), StatusCode::CREATED);
             (
                 i,
@@ -438,7 +432,7 @@ async fn fifty_concurrent_submissions_all_finish() {
     });
     let ids = futures::future::join_all(requests).await;
     for (i, id) in ids {
-        let done = wait_for_verdict(&app, id, 180).await;
+        let done = wait_for_verdict(&learners[i % 5].0, id, 180).await;
         assert_eq!(done["verdict"]["status"], "pass", "{done}");
         assert_eq!(done["verdict"]["stdout"], format!("job {i}\n"));
     }
@@ -492,4 +486,11 @@ async fn progress_is_announced_queued_compiling_running_done() {
     ];
     assert_eq!(seen, expected);
     stop.cancel();
+}
+
+async fn submission_count(db: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM submissions")
+        .fetch_one(db)
+        .await
+        .unwrap()
 }

@@ -59,6 +59,9 @@ async fn a_lesson_renders_with_previous_and_next_links() {
 #[tokio::test]
 async fn module_and_exercise_pages_render() {
     let app = spawn_app().await;
+    app.default_browser()
+        .sign_up("reader@example.com", "Reader")
+        .await;
     let programme = common::programme();
     let module = &programme.modules[0];
     assert_eq!(
@@ -75,6 +78,10 @@ async fn module_and_exercise_pages_render() {
 #[tokio::test]
 async fn unknown_pages_get_a_styled_404_and_the_api_gets_json() {
     let app = spawn_app().await;
+    // Exercise pages are for signed-in learners; an unknown one is still a 404.
+    app.default_browser()
+        .sign_up("reader@example.com", "Reader")
+        .await;
     for path in [
         "/nope",
         "/lessons/async-fundamentals/nope",

@@ -126,7 +126,14 @@ pub async fn render_error_pages(
             .is_some_and(|accept| accept.starts_with("application/json"));
     let response = next.run(request).await;
     let status = response.status();
-    if wants_json || !(status.is_client_error() || status.is_server_error()) {
+    // A handler that answered with its own page (a form re-rendered with its
+    // errors, status 422) keeps it.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if wants_json || is_page || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let message = match response.extensions().get::<ErrorMessage>() {

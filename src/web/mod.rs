@@ -1,6 +1,9 @@
 //! HTTP handlers, one module per area, plus the pieces every area shares.
 
+pub mod account;
 pub mod assets;
+pub mod auth;
+pub mod cohorts;
 pub mod error;
 pub mod health;
 pub mod pages;

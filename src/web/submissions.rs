@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::auth::{CurrentUser, Role, can_view_learner};
 use crate::cli::MAX_CODE_BYTES;
 use crate::grading::queue::{self, JobMode, NewJob};
 use crate::web::error::AppError;
@@ -75,9 +76,21 @@ fn check_code(code: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Counts a job against the learner's allowance.
+fn rate_limit(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
+    state
+        .auth
+        .submission_limiter
+        .try_acquire(user.id)
+        .map_err(|wait| AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        })
+}
+
 /// `POST /api/exercises/{exercise}/submissions` → 201 `{"id": …}`
 pub async fn submit(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(exercise_id): Path<String>,
     ApiJson(body): ApiJson<SubmissionBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -95,10 +108,11 @@ pub async fn submit(
         }
     };
     check_code(&body.code)?;
+    rate_limit(&state, &user)?;
     let id = queue::enqueue(
         &state.db,
         NewJob {
-            user_id: None,
+            user_id: Some(user.id),
             mode,
             exercise_id: Some(&exercise.id),
             exercise_hash: Some(&exercise.content_hash),
@@ -115,13 +129,15 @@ pub async fn submit(
 /// `POST /api/run` → 201 `{"id": …}`: runs a program (a lesson's example).
 pub async fn run(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiJson(body): ApiJson<RunBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     check_code(&body.code)?;
+    rate_limit(&state, &user)?;
     let id = queue::enqueue(
         &state.db,
         NewJob {
-            user_id: None,
+            user_id: Some(user.id),
             mode: JobMode::Run,
             exercise_id: None,
             exercise_hash: None,
@@ -135,44 +151,57 @@ pub async fn run(
     ))
 }
 
-/// `GET /api/submissions/{id}`: status, and the verdict once done.
+/// A submission as the API shows it.
+#[derive(sqlx::FromRow)]
+struct SubmissionRow {
+    id: i64,
+    user_id: Option<i64>,
+    status: String,
+    phase: Option<String>,
+    mode: String,
+    exercise_id: Option<String>,
+    exercise_hash: Option<String>,
+    verdict: Option<Value>,
+    created_at: time::OffsetDateTime,
+    finished_at: Option<time::OffsetDateTime>,
+}
+
+/// `GET /api/submissions/{id}`: status, and the verdict once done. Only its
+/// author, the author's cohort instructors and admins see it; for anyone else
+/// it does not exist (404, not 403, so ids cannot be probed).
 pub async fn show(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
-    type Row = (
-        i64,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<Value>,
-        time::OffsetDateTime,
-        Option<time::OffsetDateTime>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, status, phase, mode, exercise_id, exercise_hash, verdict, created_at, finished_at
+    let row: SubmissionRow = sqlx::query_as(
+        "SELECT id, user_id, status, phase, mode, exercise_id, exercise_hash, verdict, created_at, finished_at
            FROM submissions WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&state.db)
-    .await?;
-    let (id, status, phase, mode, exercise_id, exercise_hash, verdict, created_at, finished_at) =
-        row.ok_or(AppError::NotFound)?;
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let visible = match row.user_id {
+        Some(author) => can_view_learner(&user, author, &state.db).await?,
+        None => user.role == Role::Admin,
+    };
+    if !visible {
+        return Err(AppError::NotFound);
+    }
     let rfc3339 = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
             .ok()
     };
     Ok(Json(json!({
-        "id": id,
-        "status": status,
-        "phase": phase,
-        "mode": mode,
-        "exercise_id": exercise_id,
-        "exercise_hash": exercise_hash,
-        "created_at": rfc3339(created_at),
-        "finished_at": finished_at.and_then(rfc3339),
-        "verdict": verdict,
+        "id": row.id,
+        "status": row.status,
+        "phase": row.phase,
+        "mode": row.mode,
+        "exercise_id": row.exercise_id,
+        "exercise_hash": row.exercise_hash,
+        "created_at": rfc3339(row.created_at),
+        "finished_at": row.finished_at.and_then(rfc3339),
+        "verdict": row.verdict,
     })))
 }

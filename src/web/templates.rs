@@ -13,12 +13,20 @@ pub struct Layout {
     pub stylesheet: String,
     /// Fingerprinted script URL.
     pub script: String,
+    /// Who is signed in, for the header (taken from the request being handled).
+    pub user: Option<crate::auth::User>,
+    /// The CSRF token every form on the page carries (also in a `<meta>` for scripts).
+    pub csrf_token: String,
 }
 
 impl Layout {
-    /// The layout for a page titled `title`.
+    /// The layout for a page titled `title`, for the visitor of the request
+    /// being handled (see [`crate::auth::visitor`]).
     pub fn new(state: &AppState, title: &str) -> Self {
+        let visitor = crate::auth::visitor::current().unwrap_or_default();
         Self {
+            user: visitor.user,
+            csrf_token: visitor.csrf_token,
             title: title.to_string(),
             stylesheet: state.assets.url("style.css"),
             script: state.assets.url("app.js"),

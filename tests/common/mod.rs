@@ -2,6 +2,8 @@
 //! `DATABASE_URL`), a fresh database per test, and the real app on a random port.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod auth;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -123,6 +125,7 @@ pub async fn spawn_app_with(db: PgPool) -> TestApp {
         workers: Some(0),
     };
     let state = AppState {
+        auth: Default::default(),
         db: db.clone(),
         programme: programme(),
         assets: Arc::new(Assets::load(&serve.static_dir).expect("static files")),
@@ -201,11 +204,11 @@ pub async fn spawn_pool(
     (stop, handle)
 }
 
-/// Polls `GET /api/submissions/{id}` until it is done, for at most `seconds`.
-pub async fn wait_for_verdict(app: &TestApp, id: i64, seconds: u64) -> serde_json::Value {
+/// Polls `GET /api/submissions/{id}` as `viewer` until it is done, for at most `seconds`.
+pub async fn wait_for_verdict(viewer: &auth::Browser, id: i64, seconds: u64) -> serde_json::Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     loop {
-        let body: serde_json::Value = app
+        let body: serde_json::Value = viewer
             .get(&format!("/api/submissions/{id}"))
             .await
             .json()

@@ -407,9 +407,29 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
     prctl::set_pdeathsig(Signal::SIGKILL)?;
     // Nothing in the job may ptrace or read the memory of this process.
     prctl::set_dumpable(false)?;
+    // The kernel ignores every signal the job sends to its PID 1 only while
+    // that signal's disposition is the default. The Rust runtime installs
+    // handlers (SIGSEGV, SIGBUS for stack overflows) and ignores SIGPIPE;
+    // with those, `kill -SEGV 1` from the job interrupts our waits (EINTR)
+    // and the job ends without a report. Back to defaults, so no signal from
+    // inside reaches this process (and steps inherit no ignored SIGPIPE).
+    for signal in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
+        // SAFETY: restoring the default disposition installs no handler code.
+        let _ = unsafe { nix::sys::signal::signal(signal, nix::sys::signal::SigHandler::SigDfl) };
+    }
     enter_root(spec)?;
     // No nested user namespaces: they would hand the job capabilities again.
     let _ = fs::write("/proc/sys/user/max_user_namespaces", "0");
+    // System V IPC lives outside the address space and the file-size limit:
+    // a job could hold gigabytes of shared memory (or message queues) that
+    // no rlimit counts. The job's IPC namespace gets none.
+    for (sysctl, value) in [
+        ("kernel/shmmni", "0"),
+        ("kernel/msgmni", "0"),
+        ("kernel/sem", "0 0 0 0"),
+    ] {
+        let _ = fs::write(Path::new("/proc/sys").join(sysctl), value);
+    }
 
     let mut steps = Vec::with_capacity(spec.steps.len());
     let mut stopped = false;
@@ -597,6 +617,22 @@ fn exec_step(
                 || libc::dup2(err, 2) < 0
             {
                 bail!("dup2 failed");
+            }
+        }
+        drop(null);
+        // Only stdin, stdout and stderr cross into the step. Descriptors our
+        // own parent left open without close-on-exec (a directory of the
+        // host, a jobserver pipe, a listening socket) would otherwise reach
+        // the job, and a host directory leads straight out of the chroot
+        // (`/proc/self/fd/N/etc/...`).
+        // SAFETY: closing descriptors in the child before exec; nothing here
+        // uses them any more.
+        unsafe {
+            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+                // Kernels before 5.9: one by one.
+                for fd in 3..65_536 {
+                    libc::close(fd);
+                }
             }
         }
         chdir(paths::JOB)?;

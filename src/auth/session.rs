@@ -1,0 +1,210 @@
+//! Server-side sessions on the `sessions` table, with a small cache in front.
+//!
+//! The cookie carries a random 256-bit id; the table stores only its SHA-256
+//! digest (the session's *key*), so reading the table does not let anyone
+//! sign in. A session lives [`LIFETIME`] after its last use (a sliding
+//! window); to keep page views from writing, the expiry is pushed forward at
+//! most once per [`REFRESH_AFTER`].
+//!
+//! The cache keeps a looked-up session for [`CACHE_TTL`] so a page view does
+//! not always cost a query. It is per process: log-out and password resets
+//! evict the entry here at once; another `serve` node — and any server
+//! after `lockstep user set-role` or `reset-password`, which run in their own
+//! process — catches up within `CACHE_TTL`, which bounds how long a stale
+//! entry can live.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::auth::secret;
+use crate::auth::users::{Role, User};
+
+/// How long a session lasts after its last use.
+pub const LIFETIME: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+/// How stale the stored expiry may get before a request pushes it forward.
+pub const REFRESH_AFTER: Duration = Duration::from_secs(60 * 60);
+/// How long a looked-up session is trusted without asking the database.
+pub const CACHE_TTL: Duration = Duration::from_secs(10);
+/// Past this many cached sessions, expired entries are swept (then, if still
+/// full, everything): memory stays bounded whatever clients send.
+const CACHE_CAPACITY: usize = 10_000;
+
+/// A signed-in session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The digest of the cookie's id: `sessions.id`.
+    pub key: String,
+    /// Who is signed in.
+    pub user: User,
+    /// The token every state-changing request of this session must carry.
+    pub csrf_token: String,
+    /// When the session ends unless used again.
+    pub expires_at: OffsetDateTime,
+}
+
+struct Cached {
+    session: Session,
+    fetched_at: Instant,
+}
+
+/// Creates, finds and ends sessions.
+#[derive(Default)]
+pub struct SessionStore {
+    // A std Mutex is right here: it is held for a map operation only, never
+    // across an `.await`, so it cannot block the runtime or deadlock a task.
+    cache: Mutex<HashMap<String, Cached>>,
+}
+
+type SessionRow = (String, OffsetDateTime, i64, String, String, String);
+
+impl SessionStore {
+    /// Starts a session for `user` and returns the cookie's id with it. Each
+    /// log-in gets a fresh id (no session fixation); the user's expired
+    /// sessions are cleaned up on the way.
+    pub async fn start(&self, db: &PgPool, user: &User) -> Result<(String, Session), sqlx::Error> {
+        let id = secret::random_token();
+        let key = secret::digest(&id);
+        let csrf_token = secret::random_token();
+        let mut tx = db.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()")
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        let expires_at: OffsetDateTime = sqlx::query_scalar(
+            "INSERT INTO sessions (id, user_id, csrf_token, expires_at) \
+             VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at",
+        )
+        .bind(&key)
+        .bind(user.id)
+        .bind(&csrf_token)
+        .bind(LIFETIME.as_secs_f64())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let session = Session {
+            key,
+            user: user.clone(),
+            csrf_token,
+            expires_at,
+        };
+        self.remember(&session);
+        Ok((id, session))
+    }
+
+    /// The live session whose cookie id is `id`, and whether its expiry was
+    /// just pushed forward (then the cookie should be re-sent too).
+    pub async fn find(
+        &self,
+        db: &PgPool,
+        id: &str,
+    ) -> Result<Option<(Session, bool)>, sqlx::Error> {
+        if !secret::is_token_shaped(id) {
+            return Ok(None);
+        }
+        let key = secret::digest(id);
+        let now = OffsetDateTime::now_utc();
+        let cached = self.cached(&key).filter(|s| s.expires_at > now);
+        let mut session = match cached {
+            Some(session) => session,
+            None => {
+                let row: Option<SessionRow> = sqlx::query_as(
+                    "SELECT s.csrf_token, s.expires_at, u.id, u.email, u.display_name, u.role \
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.id = $1 AND s.expires_at > now()",
+                )
+                .bind(&key)
+                .fetch_optional(db)
+                .await?;
+                let Some((csrf_token, expires_at, user_id, email, display_name, role)) = row else {
+                    self.forget(&key);
+                    return Ok(None);
+                };
+                let role: Role = role
+                    .parse()
+                    .map_err(|e: String| sqlx::Error::Decode(e.into()))?;
+                let session = Session {
+                    key,
+                    user: User {
+                        id: user_id,
+                        email,
+                        display_name,
+                        role,
+                    },
+                    csrf_token,
+                    expires_at,
+                };
+                self.remember(&session);
+                session
+            }
+        };
+        let refresh_due = session.expires_at - now < LIFETIME - REFRESH_AFTER;
+        if refresh_due {
+            let expires_at: Option<OffsetDateTime> = sqlx::query_scalar(
+                "UPDATE sessions SET expires_at = now() + make_interval(secs => $2) \
+                 WHERE id = $1 RETURNING expires_at",
+            )
+            .bind(&session.key)
+            .bind(LIFETIME.as_secs_f64())
+            .fetch_optional(db)
+            .await?;
+            let Some(expires_at) = expires_at else {
+                // Ended elsewhere (log-out on another node) since it was cached.
+                self.forget(&session.key);
+                return Ok(None);
+            };
+            session.expires_at = expires_at;
+            self.remember(&session);
+        }
+        Ok(Some((session, refresh_due)))
+    }
+
+    /// Ends the session with this key: the row is deleted, so the cookie is
+    /// worthless even if replayed.
+    pub async fn end(&self, db: &PgPool, key: &str) -> Result<(), sqlx::Error> {
+        self.forget(key);
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(key)
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+
+    fn cached(&self, key: &str) -> Option<Session> {
+        let cache = self.lock();
+        let cached = cache.get(key)?;
+        (cached.fetched_at.elapsed() < CACHE_TTL).then(|| cached.session.clone())
+    }
+
+    fn remember(&self, session: &Session) {
+        let mut cache = self.lock();
+        if cache.len() >= CACHE_CAPACITY {
+            cache.retain(|_, cached| cached.fetched_at.elapsed() < CACHE_TTL);
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(
+            session.key.clone(),
+            Cached {
+                session: session.clone(),
+                fetched_at: Instant::now(),
+            },
+        );
+    }
+
+    fn forget(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        // A panic while holding the lock cannot leave the map half-updated in
+        // a way that matters (entries are whole values), so poisoning is ignored.
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

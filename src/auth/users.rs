@@ -1,0 +1,276 @@
+//! Accounts: the `users` table, roles, and the values an account is made of.
+//!
+//! [`Email`] and [`DisplayName`] can only be built valid (parse, don't
+//! validate). Text is stored exactly as given — trimmed, nothing escaped —
+//! because escaping is the templates' job at output time.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+/// What an account may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads lessons, solves exercises, joins cohorts.
+    Learner,
+    /// Also creates cohorts and follows the learners in the cohorts they teach.
+    Instructor,
+    /// Sees every cohort.
+    Admin,
+}
+
+impl Role {
+    /// The value stored in `users.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Learner => "learner",
+            Role::Instructor => "instructor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role may create and teach cohorts.
+    pub fn can_teach(self) -> bool {
+        matches!(self, Role::Instructor | Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value {
+            "learner" => Ok(Role::Learner),
+            "instructor" => Ok(Role::Instructor),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role {other:?}: use learner, instructor or admin"
+            )),
+        }
+    }
+}
+
+/// An email address of plausible shape (the only way to be sure is to send
+/// mail, which Lockstep does not do).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Longest address accepted (RFC 5321's path limit).
+    pub const MAX_LENGTH: usize = 254;
+
+    /// Trims, then checks for `local@domain` with no spaces or control characters.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err("Enter your email address.".into());
+        }
+        if value.len() > Self::MAX_LENGTH {
+            return Err(format!("Use at most {} characters.", Self::MAX_LENGTH));
+        }
+        let valid = match value.rsplit_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.is_empty()
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+            None => false,
+        };
+        if !valid {
+            return Err("Enter an email address like name@example.com.".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    /// The address as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name shown to instructors and in the header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Longest name accepted, in characters.
+    pub const MAX_LENGTH: usize = 80;
+
+    /// Trims, then checks the length and that there are no control characters.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err("Enter the name your instructors will see.".into());
+        }
+        if value.chars().count() > Self::MAX_LENGTH {
+            return Err(format!("Use at most {} characters.", Self::MAX_LENGTH));
+        }
+        if value.chars().any(char::is_control) {
+            return Err("Use letters, digits, spaces and punctuation only.".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    /// The name as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An account, without its password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// `users.id`
+    pub id: i64,
+    /// As given at sign-up; unique regardless of case.
+    pub email: String,
+    /// The name shown to others.
+    pub display_name: String,
+    /// What the account may do.
+    pub role: Role,
+}
+
+type UserRow = (i64, String, String, String);
+
+fn from_row((id, email, display_name, role): UserRow) -> Result<User, sqlx::Error> {
+    let role = role
+        .parse()
+        .map_err(|e: String| sqlx::Error::Decode(e.into()))?;
+    Ok(User {
+        id,
+        email,
+        display_name,
+        role,
+    })
+}
+
+/// Why an account could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// Another account has this email (in any letter case).
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Creates an account.
+pub async fn create(
+    db: &PgPool,
+    email: &Email,
+    display_name: &DisplayName,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, CreateError> {
+    let row: UserRow = sqlx::query_as(
+        "INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, $3, $4) \
+         RETURNING id, email, display_name, role",
+    )
+    .bind(email.as_str())
+    .bind(display_name.as_str())
+    .bind(password_hash)
+    .bind(role.as_str())
+    .fetch_one(db)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.constraint() == Some("users_email_key") => {
+            CreateError::EmailTaken
+        }
+        _ => CreateError::Database(error),
+    })?;
+    Ok(from_row(row)?)
+}
+
+/// The account with this email (any letter case) and its password hash.
+pub async fn find_with_hash(
+    db: &PgPool,
+    email: &str,
+) -> Result<Option<(User, String)>, sqlx::Error> {
+    let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, email, display_name, role, password_hash FROM users WHERE lower(email) = lower($1)",
+    )
+    .bind(email.trim())
+    .fetch_optional(db)
+    .await?;
+    row.map(|(id, email, display_name, role, hash)| {
+        Ok((from_row((id, email, display_name, role))?, hash))
+    })
+    .transpose()
+}
+
+/// The account with this email (any letter case).
+pub async fn find_by_email(db: &PgPool, email: &str) -> Result<Option<User>, sqlx::Error> {
+    Ok(find_with_hash(db, email).await?.map(|(user, _)| user))
+}
+
+/// Changes an account's role; `None` when there is no such account.
+pub async fn set_role(db: &PgPool, email: &str, role: Role) -> Result<Option<User>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "UPDATE users SET role = $2 WHERE lower(email) = lower($1) \
+         RETURNING id, email, display_name, role",
+    )
+    .bind(email.trim())
+    .bind(role.as_str())
+    .fetch_optional(db)
+    .await?;
+    row.map(from_row).transpose()
+}
+
+/// Replaces an account's password hash and ends all its sessions (whoever
+/// knew the old password is signed out); `None` when there is no such account.
+pub async fn set_password(
+    db: &PgPool,
+    email: &str,
+    password_hash: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let row: Option<UserRow> = sqlx::query_as(
+        "UPDATE users SET password_hash = $2 WHERE lower(email) = lower($1) \
+         RETURNING id, email, display_name, role",
+    )
+    .bind(email.trim())
+    .bind(password_hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(row.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    from_row(row).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_names_parse() {
+        assert!(Email::parse("  ada@example.com ").is_ok());
+        assert_eq!(Email::parse(" a@b.c ").unwrap().as_str(), "a@b.c");
+        for bad in ["", "ada", "@example.com", "ada@", "a b@c.d", "ada@.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse("x';DROP/**/TABLE/**/users;--@example.com").is_ok());
+        assert!(DisplayName::parse("<b>Ada</b>").is_ok());
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse("a\u{0}b").is_err());
+        assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
+        assert!("root".parse::<Role>().is_err());
+    }
+}

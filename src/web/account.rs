@@ -1,0 +1,123 @@
+//! The account page (profile and personal API tokens) and `GET /api/me`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::api_tokens::{self, ApiToken, TokenName};
+use crate::auth::cohorts::{self, Cohort};
+use crate::web::error::AppError;
+use crate::web::templates::{Layout, render};
+
+/// `/account…` and `/api/me`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(show))
+        .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/api/me", get(me))
+}
+
+/// `GET /account`
+#[derive(Template)]
+#[template(path = "account/show.html")]
+pub struct AccountPage {
+    layout: Layout,
+    user: CurrentUser,
+    tokens: Vec<ApiToken>,
+    cohorts: Vec<Cohort>,
+    /// A token just created: its secret, shown this once.
+    new_token: Option<String>,
+    token_name: String,
+    token_error: Option<String>,
+}
+
+impl AccountPage {
+    async fn load(state: &AppState, user: CurrentUser) -> Result<Self, AppError> {
+        Ok(Self {
+            layout: Layout::new(state, "Your account"),
+            tokens: api_tokens::list(&state.db, user.id).await?,
+            cohorts: cohorts::joined(&state.db, user.id).await?,
+            user,
+            new_token: None,
+            token_name: String::new(),
+            token_error: None,
+        })
+    }
+}
+
+/// `GET /account`
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Html<String>, AppError> {
+    let page = AccountPage::load(&state, user).await?;
+    Ok(Html(render(&page)?))
+}
+
+/// The new-token form.
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /account/tokens`: answers with the account page showing the new
+/// token once (it is not stored, so it cannot be shown again).
+pub async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    let created = match TokenName::parse(&form.name) {
+        Ok(name) => match api_tokens::create(&state.db, user.id, &name).await {
+            Ok((_, secret)) => Ok(secret),
+            Err(api_tokens::CreateError::TooMany) => {
+                Err(api_tokens::CreateError::TooMany.to_string())
+            }
+            Err(api_tokens::CreateError::Database(error)) => return Err(error.into()),
+        },
+        Err(message) => Err(message),
+    };
+    let mut page = AccountPage::load(&state, user).await?;
+    match created {
+        Ok(secret) => {
+            page.new_token = Some(secret);
+            Ok(Html(render(&page)?).into_response())
+        }
+        Err(message) => {
+            page.token_name = form.name.trim().to_string();
+            page.token_error = Some(message);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response())
+        }
+    }
+}
+
+/// `POST /account/tokens/{id}/revoke`: 404 unless it is a live token of yours.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Redirect, AppError> {
+    if !api_tokens::revoke(&state.db, user.id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/account"))
+}
+
+/// `GET /api/me`: who the session or token belongs to.
+pub async fn me(user: CurrentUser) -> Json<Value> {
+    Json(json!({
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+    }))
+}

@@ -1,0 +1,268 @@
+//! Sign-up, log-in and log-out pages.
+//!
+//! Forms re-render with a message per rejected field and their values
+//! filled back in — except passwords, which are never echoed. A failed
+//! log-in says only "email or password is incorrect", and costs the same
+//! time whether or not the email exists (see [`password::verify`]).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::password::{self, NewPassword};
+use crate::auth::users::{self, DisplayName, Email, Role, User};
+use crate::auth::visitor::{self, Visitor};
+use crate::web::error::AppError;
+use crate::web::templates::{Layout, render};
+
+/// `/signup`, `/login`, `/logout`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/signup", get(signup_form).post(signup))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+}
+
+/// Where to go after signing in (`?next=` on the form pages).
+#[derive(Debug, Default, Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// A message per rejected field, plus one for the whole form.
+#[derive(Debug, Default)]
+pub struct FieldErrors {
+    /// About `email`.
+    pub email: Option<String>,
+    /// About `display_name`.
+    pub display_name: Option<String>,
+    /// About `password`.
+    pub password: Option<String>,
+    /// About the form as a whole.
+    pub form: Option<String>,
+}
+
+impl FieldErrors {
+    fn any(&self) -> bool {
+        self.email.is_some()
+            || self.display_name.is_some()
+            || self.password.is_some()
+            || self.form.is_some()
+    }
+}
+
+/// `GET /signup` and its re-rendering.
+#[derive(Template)]
+#[template(path = "auth/signup.html")]
+pub struct SignupPage {
+    layout: Layout,
+    email: String,
+    display_name: String,
+    next: String,
+    errors: FieldErrors,
+}
+
+/// `GET /login` and its re-rendering.
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+pub struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    errors: FieldErrors,
+}
+
+/// The sign-up form's fields.
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+/// The log-in form's fields.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+/// `GET /signup`
+pub async fn signup_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<Next>,
+) -> Result<Response, AppError> {
+    let next = visitor::local_path(query.next.as_deref());
+    if visitor.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let page = SignupPage {
+        layout: Layout::new(&state, "Sign up"),
+        email: String::new(),
+        display_name: String::new(),
+        next,
+        errors: FieldErrors::default(),
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `POST /signup`: creates a learner account and signs it in.
+pub async fn signup(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<SignupForm>,
+) -> Result<Response, AppError> {
+    let next = visitor::local_path(form.next.as_deref());
+    let mut errors = FieldErrors::default();
+    let email = Email::parse(&form.email)
+        .map_err(|e| errors.email = Some(e))
+        .ok();
+    let name = DisplayName::parse(&form.display_name)
+        .map_err(|e| errors.display_name = Some(e))
+        .ok();
+    let password = NewPassword::parse(&form.password)
+        .map_err(|e| errors.password = Some(e))
+        .ok();
+    let refill = |errors: FieldErrors| -> Result<Response, AppError> {
+        let page = SignupPage {
+            layout: Layout::new(&state, "Sign up"),
+            email: form.email.trim().to_string(),
+            display_name: form.display_name.trim().to_string(),
+            next: next.clone(),
+            errors,
+        };
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response())
+    };
+    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+        return refill(errors);
+    };
+    let hash = password::hash(&password).await?;
+    let user = match users::create(&state.db, &email, &name, &hash, Role::Learner).await {
+        Ok(user) => user,
+        Err(users::CreateError::EmailTaken) => {
+            errors.email = Some("An account with this email exists: log in instead.".into());
+            return refill(errors);
+        }
+        Err(users::CreateError::Database(error)) => return Err(error.into()),
+    };
+    sign_in(&state, &visitor, &user, &next).await
+}
+
+/// `GET /login`
+pub async fn login_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<Next>,
+) -> Result<Response, AppError> {
+    let next = visitor::local_path(query.next.as_deref());
+    if visitor.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let page = LoginPage {
+        layout: Layout::new(&state, "Log in"),
+        email: String::new(),
+        next,
+        errors: FieldErrors::default(),
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `POST /login`: throttled per account and per address (429 with
+/// `Retry-After` once either has run out), then checks the password.
+pub async fn login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let next = visitor::local_path(form.next.as_deref());
+    let email = form.email.trim();
+    let mut errors = FieldErrors::default();
+    if email.is_empty() {
+        errors.email = Some("Enter your email address.".into());
+    }
+    if form.password.is_empty() {
+        errors.password = Some("Enter your password.".into());
+    }
+    let limiter = &state.auth.login_limiter;
+    if !errors.any() {
+        if let Err(wait) = limiter.check(email, visitor.address) {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        let found = users::find_with_hash(&state.db, email).await?;
+        let (user, hash) = found.unzip();
+        // Over-long input is refused without hashing it, after the same lookup.
+        let matches = form.password.len() <= 4 * password::MAX_LENGTH
+            && password::verify(&form.password, hash).await?;
+        match user {
+            Some(user) if matches => {
+                limiter.record_success(email);
+                return sign_in(&state, &visitor, &user, &next).await;
+            }
+            _ => {
+                limiter.record_failure(email, visitor.address);
+                errors.form = Some("Email or password is incorrect.".into());
+            }
+        }
+    }
+    let page = LoginPage {
+        layout: Layout::new(&state, "Log in"),
+        email: email.to_string(),
+        next,
+        errors,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response())
+}
+
+/// Starts a fresh session for `user` (ending the visitor's current one, if
+/// any: a new id at every log-in) and goes to `next`.
+async fn sign_in(
+    state: &AppState,
+    visitor: &Visitor,
+    user: &User,
+    next: &str,
+) -> Result<Response, AppError> {
+    if let Some(key) = &visitor.session_key {
+        state.auth.sessions.end(&state.db, key).await?;
+    }
+    let (id, _session) = state.auth.sessions.start(&state.db, user).await?;
+    tracing::info!(user_id = user.id, "signed in");
+    Ok((
+        [(
+            header::SET_COOKIE,
+            visitor::session_cookie_value(&id, visitor.https),
+        )],
+        Redirect::to(next),
+    )
+        .into_response())
+}
+
+/// `POST /logout`: deletes the session row, so the cookie is worthless even
+/// if it is replayed, and removes the cookie.
+pub async fn logout(State(state): State<AppState>, visitor: Visitor) -> Result<Response, AppError> {
+    if let Some(key) = &visitor.session_key {
+        state.auth.sessions.end(&state.db, key).await?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            visitor::clear_session_cookie(visitor.https),
+        )],
+        Redirect::to("/"),
+    )
+        .into_response())
+}
