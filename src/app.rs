@@ -37,6 +37,8 @@ pub struct AppState {
     pub programme: Arc<Programme>,
     /// Fingerprinted static files.
     pub assets: Arc<Assets>,
+    /// Job events for live pages (see [`crate::web::events`]).
+    pub events: Arc<crate::web::events::EventHub>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -83,6 +85,7 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .route("/api/exercises/{exercise}/submissions", post(submissions::submit))
         .route("/api/run", post(submissions::run))
         .route("/api/submissions/{id}", get(submissions::show))
+        .route("/api/events", get(crate::web::events::stream))
         .merge(crate::web::auth::routes())
         .merge(crate::web::account::routes())
         .merge(crate::web::cohorts::routes())

@@ -25,6 +25,7 @@ pub async fn serve(settings: Settings, serve: ServeSettings) -> Result<()> {
     let database = Database::open(&settings, 20).await?;
     let state = AppState {
         auth: Default::default(),
+        events: Default::default(),
         db: database.pool.clone(),
         programme,
         assets: Arc::new(Assets::load(&serve.static_dir).with_context(|| {
@@ -34,6 +35,7 @@ pub async fn serve(settings: Settings, serve: ServeSettings) -> Result<()> {
             )
         })?),
     };
+    state.events.spawn_listener(state.db.clone());
     let listener = TcpListener::bind(serve.listen)
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;

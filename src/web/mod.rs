@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod cohorts;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod pages;
 pub mod submissions;

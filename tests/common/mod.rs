@@ -126,10 +126,12 @@ pub async fn spawn_app_with(db: PgPool) -> TestApp {
     };
     let state = AppState {
         auth: Default::default(),
+        events: Default::default(),
         db: db.clone(),
         programme: programme(),
         assets: Arc::new(Assets::load(&serve.static_dir).expect("static files")),
     };
+    state.events.spawn_listener(state.db.clone());
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .expect("bind");

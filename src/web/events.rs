@@ -1,0 +1,192 @@
+//! Live progress for browsers: PostgreSQL `NOTIFY` → one listener per web
+//! node → a broadcast channel → one server-sent-events stream per page.
+//!
+//! Workers may run on other machines; they announce every change of a job on
+//! the `lockstep_events` channel (see [`crate::grading::queue`]). Each web
+//! node holds a single `LISTEN` connection and fans the events out in memory,
+//! so a thousand open pages cost one database connection, not a thousand.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::broadcast;
+
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::grading::queue::{EVENTS_CHANNEL, JobEvent};
+use crate::web::error::AppError;
+
+/// Events kept for a slow page before it starts missing some (it then
+/// re-reads the submission over plain HTTP).
+const BUFFER: usize = 1024;
+/// How often an instructor's set of visible learners is refreshed.
+const AUDIENCE_REFRESH: Duration = Duration::from_secs(30);
+
+/// The fan-out point for job events on this node.
+pub struct EventHub {
+    sender: broadcast::Sender<JobEvent>,
+}
+
+impl Default for EventHub {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::channel(BUFFER).0,
+        }
+    }
+}
+
+impl EventHub {
+    /// Listens for job events until the process ends, reconnecting after
+    /// database outages.
+    pub fn spawn_listener(self: &Arc<Self>, db: PgPool) -> tokio::task::JoinHandle<()> {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match hub.listen(&db).await {
+                    Ok(()) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "event listener lost its connection; reconnecting")
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    }
+
+    async fn listen(&self, db: &PgPool) -> sqlx::Result<()> {
+        let mut listener = PgListener::connect_with(db).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        loop {
+            let notification = listener.recv().await?;
+            match serde_json::from_str::<JobEvent>(notification.payload()) {
+                // No receivers is fine: nobody is watching right now.
+                Ok(event) => drop(self.sender.send(event)),
+                Err(error) => tracing::warn!(%error, "unreadable job event"),
+            }
+        }
+    }
+
+    /// A receiver of every job event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
+        self.sender.subscribe()
+    }
+
+    /// Publishes an event on this node only (tests, and single-node use).
+    pub fn publish(&self, event: JobEvent) {
+        let _ = self.sender.send(event);
+    }
+}
+
+/// Whose events a viewer may receive.
+enum Audience {
+    Everyone,
+    Learners { ids: HashSet<i64>, fetched: Instant },
+}
+
+impl Audience {
+    async fn of(user: &CurrentUser, db: &PgPool) -> sqlx::Result<Self> {
+        if user.role == Role::Admin {
+            return Ok(Audience::Everyone);
+        }
+        let mut ids: HashSet<i64> = if user.role.can_teach() {
+            sqlx::query_scalar(
+                "SELECT DISTINCT m.user_id FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id
+                  WHERE c.owner_id = $1
+                     OR EXISTS (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $1)",
+            )
+            .bind(user.id)
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .collect()
+        } else {
+            HashSet::new()
+        };
+        ids.insert(user.id);
+        Ok(Audience::Learners {
+            ids,
+            fetched: Instant::now(),
+        })
+    }
+
+    fn includes(&self, event: &JobEvent) -> bool {
+        match self {
+            Audience::Everyone => true,
+            Audience::Learners { ids, .. } => event.user_id.is_some_and(|id| ids.contains(&id)),
+        }
+    }
+
+    fn stale(&self) -> bool {
+        matches!(self, Audience::Learners { fetched, .. } if fetched.elapsed() > AUDIENCE_REFRESH)
+    }
+}
+
+/// `GET /api/events`: server-sent events (`event: job`, data: [`JobEvent`]
+/// JSON) for the viewer's own submissions, and for instructors those of
+/// their cohorts' learners. Pages fall back to polling `GET
+/// /api/submissions/{id}` when the stream is unavailable.
+pub async fn stream(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let mut receiver = state.events.subscribe();
+    let mut audience = Audience::of(&user, &state.db).await?;
+    let db = state.db.clone();
+    let (page, to_page) = tokio::sync::mpsc::channel::<Event>(16);
+    // One task per open page filters the node's events for this viewer; it
+    // ends when the page goes away (its channel closes) or the stream is dropped.
+    let filter = tokio::spawn(async move {
+        loop {
+            let event = match receiver.recv().await {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // Tell the page to re-read what it shows.
+                    let lagged = Event::default().event("lagged").data(missed.to_string());
+                    if page.send(lagged).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            if audience.stale()
+                && let Ok(fresh) = Audience::of(&user, &db).await
+            {
+                audience = fresh;
+            }
+            if audience.includes(&event)
+                && let Ok(data) = serde_json::to_string(&event)
+                && page
+                    .send(Event::default().event("job").data(data))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let guard = AbortOnDrop(filter);
+    let events = futures::stream::unfold((to_page, guard), |(mut to_page, guard)| async move {
+        to_page
+            .recv()
+            .await
+            .map(|event| (Ok(event), (to_page, guard)))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Aborts the page's filter task when its stream is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
