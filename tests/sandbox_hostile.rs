@@ -770,6 +770,44 @@ fn cases(host: &Host) -> Vec<Case> {
             |o, _| o.verdict_is("error", "memory_limit"),
         ),
         case(
+            "memfd_bomb",
+            r##"
+            fn main() {
+                // memfd files are memory that no address-space limit sees; many
+                // of them, each under the file-size limit, must still be stopped
+                // by the job's memory budget (a cgroup, where the host allows).
+                let script = r#"
+                    my @keep; my $chunk = 'z' x (1 << 20); my $held = 0;
+                    for my $f (1 .. 150) {
+                        my $name = 'x'; my $fd = syscall(319, $name, 0); last if $fd < 0;
+                        open(my $fh, '>&=', $fd) or last; push @keep, $fh;
+                        for my $i (1 .. 15) { print $fh $chunk or last }
+                        $fh->flush(); $held += 15;
+                    }
+                    print qq{held $held MiB
+};
+                "#;
+                let out = std::process::Command::new("/usr/bin/perl").arg("-e").arg(script)
+                    .output().unwrap();
+                print!("{}", String::from_utf8_lossy(&out.stdout));
+            }"##,
+            Run,
+            |o, _| {
+                // Either the cgroup killed perl before it said anything, or it stopped early.
+                let held: u64 = o
+                    .stdout()
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                if held <= 1024 {
+                    Ok(())
+                } else {
+                    Err(format!("held {held} MiB in memfd files"))
+                }
+            },
+        ),
+        case(
             "sysv_shm_bomb",
             r##"
             fn main() {

@@ -858,6 +858,7 @@ mod tests {
             truncated: false,
             wall_ms: 1,
             cpu_ms: 1,
+            oom_killed: false,
         }
     }
 

@@ -39,6 +39,7 @@ use nix::unistd::{
     setresuid,
 };
 
+use super::cgroup::JobCgroup;
 use super::{Exit, JobReport, JobSpec, Step, StepReport, paths};
 
 /// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
@@ -170,6 +171,30 @@ fn run_helper() -> Result<JobReport> {
                 format!("/proc/{child}/gid_map"),
                 format!("0 {outer_gid} 1\n"),
             )?;
+            // One memory and process budget for the whole job, where we may.
+            let budget_mb = spec
+                .steps
+                .iter()
+                .map(|s| s.limits.memory_mb)
+                .max()
+                .unwrap_or(512)
+                + spec.scratch_mb
+                + 64;
+            let processes = spec
+                .steps
+                .iter()
+                .map(|s| s.limits.processes)
+                .max()
+                .unwrap_or(64)
+                + 8;
+            let cgroup = root
+                .then(|| JobCgroup::create(&child.to_string(), budget_mb * 1024 * 1024, processes))
+                .flatten();
+            if let Some(cgroup) = &cgroup {
+                cgroup
+                    .add(child.as_raw())
+                    .context("cannot enter the job's cgroup")?;
+            }
             let setup_started = started.elapsed();
             fs::File::from(go_w).write_all(&[1])?;
             let mut report = Vec::new();
@@ -183,6 +208,10 @@ fn run_helper() -> Result<JobReport> {
             let mut report: JobReport =
                 serde_json::from_slice(&report).context("unreadable sandbox report")?;
             report.setup_ms += setup_started.as_millis() as u64;
+            if let Some(cgroup) = cgroup {
+                report.oom_killed = cgroup.oom_killed();
+                cgroup.remove();
+            }
             Ok(report)
         }
     }
@@ -443,6 +472,7 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
                 truncated: false,
                 wall_ms: 0,
                 cpu_ms: 0,
+                oom_killed: false,
             });
             continue;
         }
@@ -452,7 +482,11 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
         stopped = step.must_succeed && !report.succeeded();
         steps.push(report);
     }
-    Ok(JobReport { steps, setup_ms: 0 })
+    Ok(JobReport {
+        steps,
+        setup_ms: 0,
+        oom_killed: false,
+    })
 }
 
 fn prepare_files(step: &Step) -> Result<()> {
@@ -596,6 +630,7 @@ fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
         truncated,
         wall_ms,
         cpu_ms: children_cpu_ms().saturating_sub(cpu_before),
+        oom_killed: false,
     })
 }
 

@@ -19,6 +19,7 @@
 //! answers with a [`JobReport`] on stdout. When Lockstep runs as root the
 //! job's processes run as an unprivileged host uid, so process limits bite.
 
+mod cgroup;
 pub mod init;
 
 use std::io::{BufRead, Read, Write};
@@ -156,6 +157,9 @@ pub struct StepReport {
     pub wall_ms: u64,
     /// CPU time used (user + system) by the step's processes.
     pub cpu_ms: u64,
+    /// Killed by the kernel for exceeding the job's memory budget.
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 impl StepReport {
@@ -171,7 +175,7 @@ impl StepReport {
             || self.stderr.contains("failed to allocate")
             || self.stderr.contains("Cannot allocate memory")
             || self.stderr.contains("out of memory")
-            || (self.exit == Exit::Signal(libc::SIGKILL))
+            || self.oom_killed
     }
 }
 
@@ -182,6 +186,10 @@ pub struct JobReport {
     pub steps: Vec<StepReport>,
     /// Time to set the sandbox up.
     pub setup_ms: u64,
+    /// Whether the kernel killed a process of the job for exceeding the
+    /// job's cgroup memory budget (only known where cgroups are used).
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 /// Runs jobs: knows where the helper binary, toolchain and dependency cache are.
@@ -307,7 +315,15 @@ impl Sandbox {
                 String::from_utf8_lossy(&err).trim()
             );
         }
-        serde_json::from_slice(&out).context("the sandbox helper sent an unreadable report")
+        let mut report: JobReport =
+            serde_json::from_slice(&out).context("the sandbox helper sent an unreadable report")?;
+        if report.oom_killed {
+            // The cgroup says the OOM killer struck; its victims died of SIGKILL.
+            for step in &mut report.steps {
+                step.oom_killed = step.exit == Exit::Signal(libc::SIGKILL);
+            }
+        }
+        Ok(report)
     }
 }
 
