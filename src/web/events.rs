@@ -48,7 +48,8 @@ impl EventHub {
     pub fn spawn_listener(self: &Arc<Self>, db: PgPool) -> tokio::task::JoinHandle<()> {
         let hub = self.clone();
         tokio::spawn(async move {
-            loop {
+            // Ends with the pool (at shutdown).
+            while !db.is_closed() {
                 match hub.listen(&db).await {
                     Ok(()) => {}
                     Err(error) => {
