@@ -262,6 +262,8 @@
         ariaDescribedBy: "editor-help",
       });
       host.classList.add("has-editor");
+      // Other scripts (and the end-to-end tests) reach the editor through the page.
+      workspace.lockstepEditor = editor;
     }
     function getCode() { return editor ? editor.getValue() : textarea.value; }
     function setCode(text) { if (editor) editor.setValue(text); else textarea.value = text; }
