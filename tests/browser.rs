@@ -184,6 +184,15 @@ async fn a_learner_signs_up_runs_an_example_fails_fixes_and_sees_progress() {
             "the example's output is shown: {shown:?}"
         );
     }
+    browser
+        .execute(
+            "document.querySelector('figure.example').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser
+        .screenshot(&screenshot_path("lesson-example-ran-desktop"))
+        .await;
     // Examples become editable on click.
     let edit = browser.wait_for("figure.example .example-edit", 5).await;
     browser.click(&edit).await;
@@ -235,6 +244,15 @@ async fn a_learner_signs_up_runs_an_example_fails_fixes_and_sees_progress() {
     assert_eq!(grade(&browser, "#run-visible").await, "error");
     browser.wait_for("#verdict .compiler-output", 5).await;
     browser.wait_for("#editor .cm-lintRange-error", 5).await;
+    browser
+        .execute(
+            "document.getElementById('editor').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser
+        .screenshot(&screenshot_path("exercise-compile-error-desktop"))
+        .await;
 
     set_code(&browser, &exercise.solution).await;
     assert_eq!(
