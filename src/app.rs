@@ -76,11 +76,6 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
     Router::new()
         .route("/", get(pages::catalogue))
         .route("/modules/{module}", get(pages::module))
-        .route("/lessons/{module}/{lesson}", get(pages::lesson))
-        .route(
-            "/exercises/{exercise}",
-            get(pages::exercise).route_layer(middleware::from_fn(crate::auth::require_signed_in)),
-        )
         .route("/healthz", get(health::healthz))
         .route("/api/exercises/{exercise}/submissions", post(submissions::submit))
         .route("/api/run", post(submissions::run))
@@ -89,6 +84,9 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .merge(crate::web::auth::routes())
         .merge(crate::web::account::routes())
         .merge(crate::web::cohorts::routes())
+        .merge(crate::web::learn::routes())
+        .merge(crate::web::drafts::routes())
+        .merge(crate::web::progress::routes())
         .fallback(error::not_found)
         .merge(static_files)
         // Inside the error pages, so a refused form gets a friendly 403 page.

@@ -13,5 +13,6 @@ pub mod config;
 pub mod curriculum;
 pub mod db;
 pub mod grading;
+pub mod progress;
 pub mod server;
 pub mod web;

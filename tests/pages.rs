@@ -72,7 +72,7 @@ async fn module_and_exercise_pages_render() {
     let response = app.get(&format!("/exercises/{}", exercise.id)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
-    assert!(html.contains("Hint 1"));
+    assert!(html.contains("Reveal hint 1 of"));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use askama::Template;
 
 use crate::app::AppState;
-use crate::curriculum::{Exercise, Item, Lesson, Module, Programme};
+use crate::curriculum::{Item, Module, Programme};
 
 /// What the base layout needs on every page.
 pub struct Layout {
@@ -53,30 +53,6 @@ pub struct CataloguePage<'a> {
 pub struct ModulePage<'a> {
     pub layout: Layout,
     pub module: &'a Module,
-}
-
-/// `GET /lessons/{module}/{lesson}`.
-#[derive(Template)]
-#[template(path = "lesson.html")]
-pub struct LessonPage<'a> {
-    pub layout: Layout,
-    pub module: &'a Module,
-    pub lesson: &'a Lesson,
-    pub current_url: String,
-    pub previous: Option<&'a Item>,
-    pub next: Option<&'a Item>,
-}
-
-/// `GET /exercises/{exercise}`.
-#[derive(Template)]
-#[template(path = "exercise.html")]
-pub struct ExercisePage<'a> {
-    pub layout: Layout,
-    pub module: &'a Module,
-    pub exercise: &'a Exercise,
-    pub current_url: String,
-    pub starter_html: String,
-    pub visible_tests_html: String,
 }
 
 /// Any error, as a page.

@@ -1,0 +1,222 @@
+//! A learner's submissions for one exercise, newest first, each with a diff
+//! against the one before it, and the state of their pass.
+
+use similar::{ChangeTag, TextDiff};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+/// How many submissions the exercise page lists.
+pub const HISTORY_LENGTH: i64 = 50;
+
+/// One graded (or pending) submission, as the history lists it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Submission {
+    /// Its id.
+    pub id: i64,
+    /// `submit` (every test) or `visible` (visible tests only).
+    pub mode: String,
+    /// queued, running or done.
+    pub status: String,
+    /// pass, fail or error, once done.
+    pub verdict_status: Option<String>,
+    /// Tests passed, once done.
+    pub tests_passed: Option<i32>,
+    /// Tests run, once done.
+    pub tests_total: Option<i32>,
+    /// The exercise version it was graded against.
+    pub exercise_hash: Option<String>,
+    /// What was handed in.
+    pub code: String,
+    /// When it was handed in.
+    pub created_at: OffsetDateTime,
+}
+
+/// A submission with the change since the previous one.
+#[derive(Debug)]
+pub struct Entry {
+    /// The submission.
+    pub submission: Submission,
+    /// `similar`'s line diff against the previous submission, as HTML
+    /// (empty for the first one).
+    pub diff_html: String,
+    /// Lines added and removed since the previous submission.
+    pub added: usize,
+    /// See `added`.
+    pub removed: usize,
+}
+
+impl Submission {
+    /// `2024-05-01 14:03 UTC`
+    pub fn when(&self) -> String {
+        let t = self.created_at;
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
+    }
+
+    /// `created_at` as RFC 3339, for `<time datetime>`.
+    pub fn datetime(&self) -> String {
+        self.created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+
+    /// What the verdict column says.
+    pub fn outcome(&self) -> &str {
+        match (self.status.as_str(), self.verdict_status.as_deref()) {
+            ("done", Some("pass")) => "passed",
+            ("done", Some("fail")) => "failed",
+            ("done", _) => "error",
+            ("running", _) => "running",
+            _ => "queued",
+        }
+    }
+
+    /// The badge class for the verdict: pass, fail, error or pending.
+    pub fn badge(&self) -> &str {
+        match (self.status.as_str(), self.verdict_status.as_deref()) {
+            ("done", Some(status)) => status,
+            ("done", None) => "error",
+            _ => "pending",
+        }
+    }
+
+    /// Whether it was graded against the exercise version `hash`.
+    pub fn graded_against(&self, hash: &str) -> bool {
+        self.exercise_hash.as_deref() == Some(hash)
+    }
+
+    /// `3 / 5`, or a dash while pending.
+    pub fn score(&self) -> String {
+        match (self.tests_passed, self.tests_total) {
+            (Some(passed), Some(total)) => format!("{passed} / {total}"),
+            _ => "–".to_string(),
+        }
+    }
+}
+
+/// The learner's latest submissions for the exercise (graded and
+/// visible-tests runs), newest first, each diffed against its predecessor.
+pub async fn for_exercise(
+    db: &PgPool,
+    user_id: i64,
+    exercise_id: &str,
+) -> sqlx::Result<Vec<Entry>> {
+    // One extra row so the oldest listed submission has something to diff against.
+    let mut rows: Vec<Submission> = sqlx::query_as(
+        "SELECT id, mode, status, verdict_status, tests_passed, tests_total, exercise_hash, code, created_at
+           FROM submissions
+          WHERE user_id = $1 AND exercise_id = $2 AND mode IN ('submit', 'visible')
+          ORDER BY id DESC LIMIT $3",
+    )
+    .bind(user_id)
+    .bind(exercise_id)
+    .bind(HISTORY_LENGTH + 1)
+    .fetch_all(db)
+    .await?;
+    let extra = (rows.len() as i64 > HISTORY_LENGTH)
+        .then(|| rows.pop())
+        .flatten();
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut older = extra.map(|s| s.code);
+    for submission in rows.into_iter().rev() {
+        let (diff_html, added, removed) = match &older {
+            Some(previous) => diff(previous, &submission.code),
+            None => (String::new(), 0, 0),
+        };
+        older = Some(submission.code.clone());
+        entries.push(Entry {
+            submission,
+            diff_html,
+            added,
+            removed,
+        });
+    }
+    entries.reverse();
+    Ok(entries)
+}
+
+/// The learner's most recent passing graded submission, if any: its code and
+/// the exercise version it passed against.
+pub async fn last_pass(
+    db: &PgPool,
+    user_id: i64,
+    exercise_id: &str,
+) -> sqlx::Result<Option<(i64, String, Option<String>)>> {
+    sqlx::query_as(
+        "SELECT id, code, exercise_hash FROM submissions
+          WHERE user_id = $1 AND exercise_id = $2 AND mode = 'submit' AND verdict_status = 'pass'
+          ORDER BY id DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(exercise_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// A line diff rendered as HTML (every line escaped, changed lines marked
+/// with `diff-add` / `diff-del` and a `+`/`-` sign for readers who cannot
+/// tell the colours apart), with unchanged stretches shortened to three lines
+/// of context. Also returns the counts of added and removed lines.
+pub fn diff(old: &str, new: &str) -> (String, usize, usize) {
+    let diff = TextDiff::from_lines(old, new);
+    let mut html = String::new();
+    let (mut added, mut removed) = (0, 0);
+    for (index, group) in diff.grouped_ops(3).iter().enumerate() {
+        if index > 0 {
+            html.push_str("<span class=\"diff-gap\">⋯\n</span>");
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let (class, sign) = match change.tag() {
+                    ChangeTag::Insert => {
+                        added += 1;
+                        ("diff-add", '+')
+                    }
+                    ChangeTag::Delete => {
+                        removed += 1;
+                        ("diff-del", '-')
+                    }
+                    ChangeTag::Equal => ("diff-same", ' '),
+                };
+                let line = change.value();
+                html.push_str(&format!(
+                    "<span class=\"{class}\">{sign} {}{}</span>",
+                    escape(line.trim_end_matches('\n')),
+                    '\n'
+                ));
+            }
+        }
+    }
+    (html, added, removed)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff;
+
+    #[test]
+    fn a_diff_marks_added_and_removed_lines_and_escapes_them() {
+        let (html, added, removed) = diff("fn a() {}\nlet x = 1;\n", "fn a() {}\nlet x = 2 < 3;\n");
+        assert_eq!((added, removed), (1, 1));
+        assert!(html.contains("<span class=\"diff-del\">- let x = 1;"));
+        assert!(html.contains("<span class=\"diff-add\">+ let x = 2 &lt; 3;"));
+    }
+
+    #[test]
+    fn identical_code_has_an_empty_diff() {
+        assert_eq!(diff("a\n", "a\n"), (String::new(), 0, 0));
+    }
+}

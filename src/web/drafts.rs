@@ -1,0 +1,105 @@
+//! `GET/PUT /api/exercises/{exercise}/draft`: the editor's autosave.
+//!
+//! A save names the version it was based on; a stale one is answered 409
+//! with the newer draft, and the page asks the learner which to keep (see
+//! [`crate::progress::drafts`]).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::progress::drafts::{self, Draft, MAX_DRAFT_BYTES, Saved};
+use crate::web::error::AppError;
+use crate::web::submissions::ApiJson;
+
+/// The draft API.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/exercises/{exercise}/draft", get(show).put(save))
+}
+
+/// `{"code": "...", "version": n}`: `version` is the one the editor was
+/// loaded at (0 when it started from the starter code).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftBody {
+    code: String,
+    version: i64,
+}
+
+fn draft_json(draft: &Draft) -> Value {
+    json!({
+        "code": draft.code,
+        "version": draft.version,
+        "updated_at": draft
+            .updated_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
+    })
+}
+
+/// `GET /api/exercises/{exercise}/draft` → `{code, version, updated_at}`;
+/// the starter code at version 0 when there is no draft yet.
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(exercise_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let exercise = state
+        .programme
+        .exercise(&exercise_id)
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(
+        match drafts::load(&state.db, user.id, &exercise.id).await? {
+            Some(draft) => draft_json(&draft),
+            None => json!({ "code": exercise.starter, "version": 0, "updated_at": null }),
+        },
+    ))
+}
+
+/// `PUT /api/exercises/{exercise}/draft` → 200 `{code, version, updated_at}`,
+/// or 409 `{"error", "draft": {…the newer one…}}` when `version` is stale.
+pub async fn save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(exercise_id): Path<String>,
+    ApiJson(body): ApiJson<DraftBody>,
+) -> Result<Response, AppError> {
+    let exercise = state
+        .programme
+        .exercise(&exercise_id)
+        .ok_or(AppError::NotFound)?;
+    if body.version < 0 {
+        return Err(AppError::Unprocessable(
+            "version must be 0 (no draft yet) or the version last loaded".into(),
+        ));
+    }
+    if body.code.len() > MAX_DRAFT_BYTES {
+        return Err(AppError::PayloadTooLarge(format!(
+            "the draft is {} KiB; the limit is {} KiB — it was not saved",
+            body.code.len().div_ceil(1024),
+            MAX_DRAFT_BYTES / 1024
+        )));
+    }
+    if body.code.contains('\0') {
+        return Err(AppError::Unprocessable(
+            "the draft contains a NUL character — it was not saved".into(),
+        ));
+    }
+    match drafts::save(&state.db, user.id, &exercise.id, &body.code, body.version).await? {
+        Saved::Saved(draft) => Ok(Json(draft_json(&draft)).into_response()),
+        Saved::Stale(newer) => Ok((
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": "this draft was changed elsewhere (another tab or device) since you loaded it",
+                "draft": newer.as_ref().map(draft_json),
+            })),
+        )
+            .into_response()),
+    }
+}

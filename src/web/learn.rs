@@ -1,0 +1,362 @@
+//! The learner's pages: lessons with runnable examples and a progress
+//! sidebar, and the exercise workspace (statement, editor, hints, live
+//! results, history, solution).
+//!
+//! The pages are rendered complete on the server, so they read without
+//! JavaScript; `static/learn.js` then adds the editor, autosave, the Run and
+//! Submit buttons and live results over the grading API.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router, middleware};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::curriculum::highlight::highlight;
+use crate::curriculum::{Exercise, Item, Lesson, Module};
+use crate::progress::drafts;
+use crate::progress::history::{self, Entry};
+use crate::progress::record::{self, HintRefused};
+use crate::progress::summary::{LearnerProgress, Mark};
+use crate::web::error::AppError;
+use crate::web::submissions::ApiJson;
+use crate::web::templates::{Layout, render};
+
+/// Lesson and exercise pages and their small APIs.
+pub fn routes() -> Router<AppState> {
+    let signed_in = Router::new()
+        .route("/exercises/{exercise}", get(exercise))
+        .route("/exercises/{exercise}/history", get(history_fragment))
+        .route("/exercises/{exercise}/hints", post(reveal_hint_form))
+        .route_layer(middleware::from_fn(crate::auth::require_signed_in));
+    Router::new()
+        .route("/lessons/{module}/{lesson}", get(lesson))
+        .route("/api/exercises/{exercise}/hints", post(reveal_hint_api))
+        .merge(signed_in)
+}
+
+/// One line of a module's table of contents, with the learner's mark.
+pub struct SidebarItem {
+    /// The item's page.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+    /// `lesson` or `exercise`.
+    pub kind: &'static str,
+    /// The learner's mark (none for visitors who are not signed in).
+    pub mark: Option<Mark>,
+    /// This is the page being shown.
+    pub current: bool,
+}
+
+/// The module's items for the sidebar, marked with `progress` when known.
+pub fn sidebar(
+    module: &Module,
+    progress: Option<&LearnerProgress>,
+    current_url: &str,
+) -> Vec<SidebarItem> {
+    module
+        .items
+        .iter()
+        .map(|item| {
+            let url = item.url();
+            SidebarItem {
+                current: url == current_url,
+                url,
+                title: item.title().to_string(),
+                kind: match item {
+                    Item::Lesson(_) => "lesson",
+                    Item::Exercise(_) => "exercise",
+                },
+                mark: progress.map(|p| p.mark(item)),
+            }
+        })
+        .collect()
+}
+
+/// `GET /lessons/{module}/{lesson}`.
+#[derive(Template)]
+#[template(path = "learn/lesson.html")]
+pub struct LessonPage<'a> {
+    layout: Layout,
+    module: &'a Module,
+    lesson: &'a Lesson,
+    sidebar: Vec<SidebarItem>,
+    done: usize,
+    previous: Option<&'a Item>,
+    next: Option<&'a Item>,
+    script: String,
+    editor_url: String,
+}
+
+/// `GET /lessons/{module}/{lesson}`: the lesson, its module's contents with
+/// the learner's marks, and previous/next. A signed-in visit is recorded.
+pub async fn lesson(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path((module_id, lesson_id)): Path<(String, String)>,
+) -> Result<Html<String>, AppError> {
+    let module = state
+        .programme
+        .module(&module_id)
+        .ok_or(AppError::NotFound)?;
+    let position = module
+        .items
+        .iter()
+        .position(|item| matches!(item, Item::Lesson(lesson) if lesson.id == lesson_id))
+        .ok_or(AppError::NotFound)?;
+    let Item::Lesson(lesson) = &module.items[position] else {
+        return Err(AppError::NotFound);
+    };
+    let progress = match &user {
+        Some(user) => {
+            record::visit_lesson(&state.db, user.id, &module.id, &lesson.id).await?;
+            Some(LearnerProgress::load(&state.db, user.id).await?)
+        }
+        None => None,
+    };
+    let (previous, next) = crate::web::pages::neighbours(&state, module, position);
+    let url = format!("/lessons/{module_id}/{lesson_id}");
+    let page = LessonPage {
+        layout: Layout::new(&state, &lesson.title),
+        done: progress.as_ref().map_or(0, |p| p.module(module).done),
+        sidebar: sidebar(module, progress.as_ref(), &url),
+        module,
+        lesson,
+        previous,
+        next,
+        script: state.assets.url("learn.js"),
+        editor_url: state.assets.url("editor.js"),
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// What the learner has handed in and what it unlocked: the part of the
+/// exercise page that changes after every graded submission.
+pub struct AfterWork<'a> {
+    exercise: &'a Exercise,
+    history: Vec<Entry>,
+    /// Passed at some version: the solution and discussion are shown.
+    passed: bool,
+    solution_html: String,
+    /// The last passing code, for the one-click re-run when out of date.
+    passing_code: String,
+    out_of_date: Option<OutOfDate>,
+}
+
+/// The learner passed an earlier version of the exercise.
+pub struct OutOfDate {
+    /// The submission that passed.
+    pub submission_id: i64,
+    /// A diff of what the learner sees of the exercise, old → new (when the
+    /// old version was recorded).
+    pub changes_html: Option<String>,
+}
+
+impl<'a> AfterWork<'a> {
+    async fn load(
+        state: &AppState,
+        user: &CurrentUser,
+        exercise: &'a Exercise,
+    ) -> Result<Self, AppError> {
+        let history = history::for_exercise(&state.db, user.id, &exercise.id).await?;
+        let last_pass = history::last_pass(&state.db, user.id, &exercise.id).await?;
+        let mut out_of_date = None;
+        let mut passing_code = String::new();
+        if let Some((submission_id, code, hash)) = &last_pass {
+            passing_code = code.clone();
+            if hash.as_deref() != Some(exercise.content_hash.as_str()) {
+                let old = match hash {
+                    Some(hash) => record::version_text(&state.db, hash).await?,
+                    None => None,
+                };
+                out_of_date = Some(OutOfDate {
+                    submission_id: *submission_id,
+                    changes_html: old
+                        .map(|old| history::diff(&old, &record::visible_text(exercise)).0),
+                });
+            }
+        }
+        Ok(Self {
+            exercise,
+            history,
+            passed: last_pass.is_some(),
+            solution_html: highlight("rust", &exercise.solution),
+            passing_code,
+            out_of_date,
+        })
+    }
+}
+
+/// `GET /exercises/{exercise}`.
+#[derive(Template)]
+#[template(path = "learn/exercise.html")]
+pub struct ExercisePage<'a> {
+    layout: Layout,
+    module: &'a Module,
+    exercise: &'a Exercise,
+    sidebar: Vec<SidebarItem>,
+    done: usize,
+    previous: Option<&'a Item>,
+    next: Option<&'a Item>,
+    code: String,
+    version: i64,
+    visible_tests_html: String,
+    hints: &'a [String],
+    revealed: usize,
+    after: AfterWork<'a>,
+    script: String,
+    editor_url: String,
+}
+
+/// `GET /exercises/{exercise}`: the workspace. The first visit is recorded
+/// in `exercise_progress`, and the exercise's current version is kept so a
+/// later change can be shown to those who passed it.
+pub async fn exercise(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(exercise_id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let exercise = state
+        .programme
+        .exercise(&exercise_id)
+        .ok_or(AppError::NotFound)?;
+    let module = state
+        .programme
+        .module(&exercise.module_id)
+        .ok_or(AppError::NotFound)?;
+    record::open_exercise(&state.db, user.id, &exercise.id).await?;
+    record::remember_version(&state.db, exercise).await?;
+    let draft = drafts::load(&state.db, user.id, &exercise.id).await?;
+    let progress = LearnerProgress::load(&state.db, user.id).await?;
+    let revealed = record::hints_revealed(&state.db, user.id, &exercise.id)
+        .await?
+        .min(exercise.hints.len());
+    let position = module
+        .items
+        .iter()
+        .position(|item| matches!(item, Item::Exercise(e) if e.id == exercise.id))
+        .ok_or(AppError::NotFound)?;
+    let (previous, next) = crate::web::pages::neighbours(&state, module, position);
+    let (code, version) = match draft {
+        Some(draft) => (draft.code, draft.version),
+        None => (exercise.starter.clone(), 0),
+    };
+    let page = ExercisePage {
+        layout: Layout::new(&state, &exercise.title),
+        sidebar: sidebar(
+            module,
+            Some(&progress),
+            &format!("/exercises/{exercise_id}"),
+        ),
+        done: progress.module(module).done,
+        module,
+        exercise,
+        previous,
+        next,
+        code,
+        version,
+        visible_tests_html: highlight("rust", &exercise.visible_tests),
+        hints: &exercise.hints,
+        revealed,
+        after: AfterWork::load(&state, &user, exercise).await?,
+        script: state.assets.url("learn.js"),
+        editor_url: state.assets.url("editor.js"),
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// The history, solution and out-of-date notice alone (fetched by the page
+/// after each verdict).
+#[derive(Template)]
+#[template(path = "learn/_after.html")]
+pub struct AfterFragment<'a> {
+    after: AfterWork<'a>,
+}
+
+/// `GET /exercises/{exercise}/history`: [`AfterFragment`] as HTML.
+pub async fn history_fragment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(exercise_id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let exercise = state
+        .programme
+        .exercise(&exercise_id)
+        .ok_or(AppError::NotFound)?;
+    let fragment = AfterFragment {
+        after: AfterWork::load(&state, &user, exercise).await?,
+    };
+    Ok(Html(render(&fragment)?))
+}
+
+/// `{"index": n}`: the hint to reveal, from 0.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HintBody {
+    index: usize,
+}
+
+/// Reveals a hint, mapping refusals to clear errors.
+async fn reveal(
+    state: &AppState,
+    user: &CurrentUser,
+    exercise_id: &str,
+    index: usize,
+) -> Result<(String, usize), AppError> {
+    let exercise = state
+        .programme
+        .exercise(exercise_id)
+        .ok_or(AppError::NotFound)?;
+    match record::reveal_hint(&state.db, user.id, exercise, index).await? {
+        Ok(revealed) => Ok((exercise.hints[index].clone(), revealed)),
+        Err(HintRefused::NoSuchHint) => Err(AppError::Unprocessable(format!(
+            "this exercise has {} hints; there is no hint {}",
+            exercise.hints.len(),
+            index + 1
+        ))),
+        Err(HintRefused::OutOfOrder { revealed }) => Err(AppError::Conflict(format!(
+            "hints come one at a time: reveal hint {} first",
+            revealed + 1
+        ))),
+    }
+}
+
+/// `POST /api/exercises/{exercise}/hints` `{"index": n}` → `{"index", "hint", "revealed"}`.
+pub async fn reveal_hint_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(exercise_id): Path<String>,
+    ApiJson(body): ApiJson<HintBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (hint, revealed) = reveal(&state, &user, &exercise_id, body.index).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({ "index": body.index, "hint": hint, "revealed": revealed })),
+    ))
+}
+
+/// The form behind the hint button when scripts are off.
+#[derive(Deserialize)]
+pub struct HintForm {
+    index: usize,
+}
+
+/// `POST /exercises/{exercise}/hints` (form) → back to the page, at the hint.
+pub async fn reveal_hint_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(exercise_id): Path<String>,
+    Form(form): Form<HintForm>,
+) -> Result<Redirect, AppError> {
+    reveal(&state, &user, &exercise_id, form.index).await?;
+    Ok(Redirect::to(&format!(
+        "/exercises/{exercise_id}#hint-{}",
+        form.index + 1
+    )))
+}

@@ -1,0 +1,409 @@
+//! End-to-end tests in a real browser: headless Chromium driven over
+//! WebDriver (Debian's `chromium` + `chromium-driver`, installed by `.ci/run`),
+//! against the real app and a grading pool over the real sandbox.
+//!
+//! Screenshots of the main pages, at desktop and phone widths, are saved
+//! under `target/screenshots/` as artifacts.
+
+mod common;
+#[path = "browser/webdriver.rs"]
+mod webdriver;
+
+use std::path::PathBuf;
+
+use common::auth::{PASSWORD, create_user};
+use lockstep::auth::Role;
+use lockstep::grading::pool::PoolConfig;
+use serde_json::json;
+use tokio::sync::Mutex;
+use webdriver::{Driver, Session};
+
+/// Browsers are heavy: the tests of this file take turns.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+/// Seconds a grading round may take (a cold compile on a busy machine).
+const GRADING_SECONDS: u64 = 240;
+
+fn screenshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("screenshots")
+        .join(format!("{name}.png"))
+}
+
+fn fresh_profile(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("browser-profiles")
+        .join(format!("{name}-{}", uuid::Uuid::new_v4().simple()))
+}
+
+/// Screenshots `url` at desktop and phone widths (`name-desktop.png`, `name-phone.png`).
+async fn screenshots(browser: &Session, url: &str, name: &str) {
+    browser.set_size(1280, 1000).await;
+    browser.goto(url).await;
+    browser
+        .screenshot(&screenshot_path(&format!("{name}-desktop")))
+        .await;
+    browser.set_size(390, 844).await;
+    browser.goto(url).await;
+    browser
+        .screenshot(&screenshot_path(&format!("{name}-phone")))
+        .await;
+    let overflow = browser
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            json!([]),
+        )
+        .await;
+    if overflow.as_i64().unwrap_or(0) > 1 {
+        let culprits = browser
+            .execute(
+                "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))
+                   .filter(e => e.getBoundingClientRect().right > w + 1)
+                   .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));",
+                json!([]),
+            )
+            .await;
+        panic!("{name}: the page scrolls sideways on a phone ({overflow} px): {culprits}");
+    }
+    browser.set_size(1280, 1000).await;
+}
+
+async fn log_in(browser: &Session, base: &str, email: &str) {
+    browser.goto(&format!("{base}/login")).await;
+    let field = browser.wait_for("input[name=email]", 10).await;
+    browser.send_keys(&field, email).await;
+    let field = browser.wait_for("input[name=password]", 10).await;
+    browser.send_keys(&field, PASSWORD).await;
+    let button = browser.wait_for("main form button[type=submit]", 10).await;
+    browser.click(&button).await;
+    browser.wait_for("a[href='/dashboard']", 10).await;
+}
+
+/// Replaces the workspace editor's text.
+async fn set_code(browser: &Session, code: &str) {
+    browser
+        .execute(
+            "document.getElementById('workspace').lockstepEditor.setValue(arguments[0]);",
+            json!([code]),
+        )
+        .await;
+}
+
+async fn code_in_editor(browser: &Session) -> String {
+    browser
+        .execute(
+            "return document.getElementById('workspace').lockstepEditor.getValue();",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Clicks `button` and waits for the verdict; returns pass / fail / error.
+async fn grade(browser: &Session, button: &str) -> String {
+    browser
+        .execute(
+            "delete document.getElementById('workspace').dataset.verdict;",
+            json!([]),
+        )
+        .await;
+    let button = browser.wait_for(button, 10).await;
+    browser.click(&button).await;
+    browser
+        .wait_until(
+            "document.getElementById('workspace').dataset.verdict",
+            GRADING_SECONDS,
+            "a verdict is shown",
+        )
+        .await;
+    browser
+        .execute(
+            "return document.getElementById('workspace').dataset.verdict;",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_signs_up_runs_an_example_fails_fixes_and_sees_progress() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let driver = Driver::start().await;
+    let app = common::spawn_app().await;
+    let (stop, pool) = common::spawn_pool(app.db.clone(), PoolConfig::with_workers(2)).await;
+    let base = app.base_url.clone();
+    let programme = common::programme();
+    let module = &programme.modules[0];
+    let browser = driver.session(&fresh_profile("learner")).await;
+
+    // The catalogue, signed out.
+    screenshots(&browser, &format!("{base}/"), "catalogue").await;
+
+    // Sign up.
+    browser.goto(&format!("{base}/signup")).await;
+    for (name, value) in [
+        ("email", "ada@example.com"),
+        ("display_name", "Ada"),
+        ("password", PASSWORD),
+    ] {
+        let field = browser.wait_for(&format!("input[name={name}]"), 10).await;
+        browser.send_keys(&field, value).await;
+    }
+    let button = browser.wait_for("main form button[type=submit]", 10).await;
+    browser.click(&button).await;
+    browser.wait_for("a[href='/dashboard']", 10).await;
+
+    // A lesson: run its first example and see the output inline.
+    let lesson = module
+        .lessons()
+        .find(|lesson| !lesson.examples.is_empty())
+        .expect("a lesson with an example");
+    let lesson_url = format!("{base}/lessons/{}/{}", module.id, lesson.id);
+    browser.goto(&lesson_url).await;
+    let run = browser.wait_for("figure.example .example-run", 10).await;
+    browser.click(&run).await;
+    browser
+        .wait_until(
+            "document.querySelector('figure.example').dataset.ran",
+            GRADING_SECONDS,
+            "the example ran",
+        )
+        .await;
+    let output = browser.wait_for("figure.example .example-output", 5).await;
+    let shown = browser.text(&output).await;
+    if let Some(expected) = &lesson.examples[0].expected_output {
+        let first_line = expected.lines().next().unwrap_or_default().trim();
+        assert!(
+            shown.contains(first_line),
+            "the example's output is shown: {shown:?}"
+        );
+    }
+    browser
+        .execute(
+            "document.querySelector('figure.example').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser
+        .screenshot(&screenshot_path("lesson-example-ran-desktop"))
+        .await;
+    // Examples become editable on click.
+    let edit = browser.wait_for("figure.example .example-edit", 5).await;
+    browser.click(&edit).await;
+    browser
+        .wait_for("figure.example .example-editor .cm-content", 15)
+        .await;
+    screenshots(&browser, &lesson_url, "lesson").await;
+
+    // An exercise: reveal a hint, reset, submit the starter (fails), a compile
+    // error (marked in the editor), then the solution (passes).
+    let exercise = module.exercises().next().expect("an exercise");
+    let exercise_url = format!("{base}/exercises/{}", exercise.id);
+    browser.goto(&exercise_url).await;
+    browser.wait_for("#editor .cm-content", 15).await;
+    if !exercise.hints.is_empty() {
+        let hint = browser.wait_for("#hint-button", 5).await;
+        browser.click(&hint).await;
+        let shown = browser.wait_for("#hint-1", 10).await;
+        assert_eq!(browser.text(&shown).await.trim(), exercise.hints[0].trim());
+    }
+    set_code(&browser, "// scribbles\n").await;
+    let reset = browser.wait_for("#reset", 5).await;
+    browser.click(&reset).await;
+    browser.accept_alert().await;
+    assert_eq!(code_in_editor(&browser).await, exercise.starter);
+
+    assert_eq!(
+        grade(&browser, "#submit").await,
+        "fail",
+        "the starter fails"
+    );
+    browser.wait_for("#verdict .test-fail", 5).await;
+    let phases = browser
+        .execute(
+            "return document.getElementById('phases').dataset.state;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(phases, "done");
+
+    set_code(
+        &browser,
+        &format!(
+            "{}\npub fn broken() -> u32 {{ \"not a number\" }}\n",
+            exercise.starter
+        ),
+    )
+    .await;
+    assert_eq!(grade(&browser, "#run-visible").await, "error");
+    browser.wait_for("#verdict .compiler-output", 5).await;
+    browser.wait_for("#editor .cm-lintRange-error", 5).await;
+    browser
+        .execute(
+            "document.getElementById('editor').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser
+        .screenshot(&screenshot_path("exercise-compile-error-desktop"))
+        .await;
+
+    set_code(&browser, &exercise.solution).await;
+    assert_eq!(
+        grade(&browser, "#submit").await,
+        "pass",
+        "the solution passes"
+    );
+    browser.wait_for("#verdict .verdict-pass", 5).await;
+    browser
+        .wait_until(
+            "document.querySelectorAll('#history-list .history-entry').length === 3",
+            10,
+            "the history lists the three submissions",
+        )
+        .await;
+    browser.wait_for("#after .history-diff", 5).await;
+    let solution = browser.wait_for("#after .solution pre.code", 10).await;
+    assert!(!browser.text(&solution).await.is_empty());
+    browser
+        .screenshot(&screenshot_path("exercise-passed-desktop"))
+        .await;
+    screenshots(&browser, &exercise_url, "exercise").await;
+
+    // Progress: the lesson read and the exercise passed.
+    browser.goto(&format!("{base}/dashboard")).await;
+    let card = browser.wait_for(&format!("#module-{}", module.id), 5).await;
+    let text = browser.text(&card).await;
+    assert!(
+        text.contains("2 of"),
+        "two items of the module done: {text}"
+    );
+    browser
+        .wait_for(
+            &format!(
+                "#module-{} a[href='/exercises/{}'] .mark-done",
+                module.id, exercise.id
+            ),
+            5,
+        )
+        .await;
+    screenshots(&browser, &format!("{base}/dashboard"), "dashboard").await;
+
+    browser.quit().await;
+    stop.cancel();
+    let _ = pool.await;
+}
+
+/// The learner's draft of `exercise` in the database: (code, version).
+async fn draft(db: &sqlx::PgPool, user_id: i64, exercise: &str) -> Option<(String, i64)> {
+    sqlx::query_as("SELECT code, version FROM drafts WHERE user_id = $1 AND exercise_id = $2")
+        .bind(user_id)
+        .bind(exercise)
+        .fetch_optional(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_editing_one_draft_must_choose_never_overwrite_silently() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let driver = Driver::start().await;
+    let app = common::spawn_app().await;
+    let base = app.base_url.clone();
+    let user = create_user(&app.db, "ada@example.com", "Ada", Role::Learner).await;
+    let exercise = common::programme()
+        .exercises()
+        .next()
+        .expect("an exercise")
+        .id
+        .clone();
+    let url = format!("{base}/exercises/{exercise}");
+
+    let laptop = driver.session(&fresh_profile("laptop")).await;
+    let phone = driver.session(&fresh_profile("phone")).await;
+    for browser in [&laptop, &phone] {
+        log_in(browser, &base, "ada@example.com").await;
+        browser.goto(&url).await;
+        browser.wait_for("#editor .cm-content", 15).await;
+    }
+
+    // The laptop saves first (autosave); typing goes through the real editor.
+    let editor = laptop.wait_for("#editor .cm-content", 5).await;
+    laptop.send_keys(&editor, "// typed on the laptop").await;
+    laptop
+        .wait_until(
+            "document.getElementById('save-status').textContent.startsWith('Saved')",
+            15,
+            "the laptop's draft is saved",
+        )
+        .await;
+    let (code, version) = draft(&app.db, user.id, &exercise).await.expect("a draft");
+    assert!(code.contains("// typed on the laptop"));
+    assert_eq!(version, 1);
+
+    // The phone, still at version 0, is stopped and asked.
+    set_code(&phone, "// from the phone\n").await;
+    phone
+        .wait_until(
+            "!document.getElementById('conflict').hidden",
+            15,
+            "the phone is told about the newer draft",
+        )
+        .await;
+    phone
+        .screenshot(&screenshot_path("draft-conflict-desktop"))
+        .await;
+    assert_eq!(
+        draft(&app.db, user.id, &exercise).await.unwrap().1,
+        1,
+        "nothing overwritten"
+    );
+
+    // "Keep mine" overwrites, explicitly.
+    let keep = phone.wait_for("#conflict-keep", 5).await;
+    phone.click(&keep).await;
+    phone
+        .wait_until(
+            "document.getElementById('save-status').textContent.startsWith('Saved')",
+            15,
+            "the phone's draft is saved",
+        )
+        .await;
+    assert_eq!(
+        draft(&app.db, user.id, &exercise).await.unwrap(),
+        ("// from the phone\n".to_string(), 2)
+    );
+
+    // The laptop's next save conflicts; it loads the newer draft.
+    set_code(&laptop, "// laptop again\n").await;
+    laptop
+        .wait_until(
+            "!document.getElementById('conflict').hidden",
+            15,
+            "the laptop is told about the newer draft",
+        )
+        .await;
+    let load = laptop.wait_for("#conflict-load", 5).await;
+    laptop.click(&load).await;
+    assert_eq!(code_in_editor(&laptop).await, "// from the phone\n");
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(
+        draft(&app.db, user.id, &exercise).await.unwrap(),
+        ("// from the phone\n".to_string(), 2),
+        "loading the newer draft writes nothing"
+    );
+
+    // A reload shows the saved draft.
+    laptop.goto(&url).await;
+    laptop.wait_for("#editor .cm-content", 15).await;
+    assert_eq!(code_in_editor(&laptop).await, "// from the phone\n");
+
+    laptop.quit().await;
+    phone.quit().await;
+}
