@@ -299,6 +299,17 @@ fn stage_root(spec: &JobSpec) -> Result<()> {
     let none: Option<&str> = None;
     mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
         .context("make mounts private")?;
+    // Open every source before the staging tmpfs goes up: a source may live
+    // under the staging path itself (a checkout in /tmp), which it hides.
+    let sources = binds(spec)
+        .into_iter()
+        .map(|bind| {
+            let is_dir = bind.host.is_dir();
+            open(&bind.host, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+                .with_context(|| format!("open {}", bind.host.display()))
+                .map(|fd| (bind, is_dir, fd))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let root = Path::new(STAGING);
     mount(
         Some("tmpfs"),
@@ -331,9 +342,9 @@ fn stage_root(spec: &JobSpec) -> Result<()> {
         symlink(target, root.join("dev").join(name))?;
     }
     symlink("/job/tmp", root.join("tmp"))?;
-    for bind in binds(spec) {
+    for (bind, is_dir, fd) in &sources {
         let target = root.join(bind.target.trim_start_matches('/'));
-        if bind.host.is_dir() {
+        if *is_dir {
             fs::create_dir_all(&target)?;
         } else {
             if let Some(parent) = target.parent() {
@@ -341,8 +352,10 @@ fn stage_root(spec: &JobSpec) -> Result<()> {
             }
             fs::File::create(&target)?;
         }
+        // Same mount namespace as the descriptor, so binding through it works.
+        let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
         mount(
-            Some(&bind.host),
+            Some(source.as_str()),
             &target,
             none,
             MsFlags::MS_BIND | MsFlags::MS_REC,
