@@ -89,6 +89,7 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .merge(crate::web::auth::routes())
         .merge(crate::web::account::routes())
         .merge(crate::web::cohorts::routes())
+        .merge(crate::web::instructor::routes())
         .fallback(error::not_found)
         .merge(static_files)
         // Inside the error pages, so a refused form gets a friendly 403 page.

@@ -4,3 +4,10 @@
 //!
 //! Handlers in [`crate::web::instructor`] check who may see what; the
 //! functions here take an already-authorised cohort or learner.
+
+pub mod charts;
+pub mod exercise;
+pub mod export;
+pub mod learner;
+pub mod overview;
+pub mod stuck;

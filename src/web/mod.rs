@@ -7,6 +7,7 @@ pub mod cohorts;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod instructor;
 pub mod pages;
 pub mod submissions;
 pub mod templates;
