@@ -4,7 +4,8 @@
 //! modules: [`curriculum`] loads the programme, [`db`] owns the database, [`auth`] says who
 //! may do what,
 //! [`app`] assembles the web application from the handlers in [`web`], and
-//! [`server`] runs it until a shutdown signal.
+//! [`server`] runs it until a shutdown signal. [`instructor`] computes the
+//! instructor's dashboard; [`demo`] seeds a cohort to look at.
 
 pub mod app;
 pub mod auth;
@@ -12,7 +13,9 @@ pub mod cli;
 pub mod config;
 pub mod curriculum;
 pub mod db;
+pub mod demo;
 pub mod grading;
+pub mod instructor;
 pub mod progress;
 pub mod server;
 pub mod web;

@@ -60,6 +60,31 @@ enum Command {
     /// Manage accounts: add, set-role, reset-password.
     #[command(subcommand)]
     User(lockstep::auth::commands::UserCommand),
+    /// Demo data for trying and measuring the instructor's dashboard.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Create an instructor (its credentials are printed) and a cohort with simulated activity.
+    Seed {
+        /// Learners in the cohort.
+        #[arg(long, default_value_t = 40)]
+        learners: usize,
+        /// Days of history, ending now.
+        #[arg(long, default_value_t = 21)]
+        days: u32,
+        /// The cohort's name.
+        #[arg(long, default_value = "Demo cohort")]
+        cohort: String,
+        /// Seed of the simulation (same seed, same shape of history).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Every active learner works through the whole programme (for benchmarks).
+        #[arg(long)]
+        whole_programme: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +155,24 @@ fn main() -> ExitCode {
                 file,
                 json,
             } => lockstep::cli::grade_file(&cli.settings, &exercise, &file, json).await,
+            Command::Demo(DemoCommand::Seed {
+                learners,
+                days,
+                cohort,
+                seed,
+                whole_programme,
+            }) => {
+                let options = lockstep::demo::SeedOptions {
+                    learners,
+                    days,
+                    cohort,
+                    seed,
+                    whole_programme,
+                };
+                lockstep::demo::run_seed(&cli.settings, &options)
+                    .await
+                    .map(|()| ExitCode::SUCCESS)
+            }
             Command::Grader(GraderCommand::Prepare) => lockstep::cli::prepare_grader(&cli.settings)
                 .await
                 .map(|()| ExitCode::SUCCESS),

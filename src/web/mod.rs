@@ -8,6 +8,7 @@ pub mod drafts;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod instructor;
 pub mod learn;
 pub mod pages;
 pub mod progress;

@@ -1,0 +1,530 @@
+//! The dashboard's HTML pages.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Redirect};
+use serde::Deserialize;
+
+use super::{ago, cohort_learner, taught_cohort, when};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::cohorts::{self, Cohort};
+use crate::instructor::exercise::ExerciseReport;
+use crate::instructor::learner::{self, Comment, DiffLine, Event};
+use crate::instructor::overview::{self, Matrix, SortKey};
+use crate::instructor::stuck::{self, StuckLearner, StuckReason, Thresholds};
+use crate::instructor::{charts, exercise};
+use crate::web::error::AppError;
+use crate::web::templates::{Layout, render};
+
+/// `GET /instructor`: the cohorts you teach.
+#[derive(Template)]
+#[template(path = "instructor/index.html")]
+pub struct IndexPage {
+    layout: Layout,
+    cohorts: Vec<Cohort>,
+}
+
+/// `GET /instructor`
+pub async fn index(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Html<String>, AppError> {
+    user.require_teacher()?;
+    let page = IndexPage {
+        layout: Layout::new(&state, "Instructor"),
+        cohorts: cohorts::teaching(&state.db, &user).await?,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// The overview's query: `?module=…&sort=name|progress|activity`.
+#[derive(Deserialize, Default)]
+pub struct OverviewQuery {
+    module: Option<String>,
+    sort: Option<String>,
+}
+
+impl OverviewQuery {
+    /// (module, sort), empty values read as absent.
+    pub fn parts(self) -> (Option<String>, Option<String>) {
+        (
+            self.module.filter(|m| !m.is_empty()),
+            self.sort.filter(|s| !s.is_empty()),
+        )
+    }
+}
+
+/// `GET /instructor/cohorts/{cohort}`: the matrix.
+#[derive(Template)]
+#[template(path = "instructor/overview.html")]
+pub struct OverviewPage {
+    layout: Layout,
+    cohort: Cohort,
+    matrix: Matrix,
+    modules: Vec<(String, String)>,
+    module: String,
+    sort: SortKey,
+    last_seen: Vec<String>,
+    script: String,
+}
+
+/// `GET /instructor/cohorts/{cohort}`
+pub async fn overview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(cohort_id): Path<i64>,
+    Query(query): Query<OverviewQuery>,
+) -> Result<Html<String>, AppError> {
+    let cohort = taught_cohort(&state, &user, cohort_id).await?;
+    let module = query
+        .module
+        .filter(|m| state.programme.module(m).is_some())
+        .unwrap_or_default();
+    let sort = SortKey::parse(query.sort.as_deref());
+    let matrix = overview::matrix(
+        &state.db,
+        &state.programme,
+        cohort.id,
+        (!module.is_empty()).then_some(module.as_str()),
+        sort,
+        None,
+    )
+    .await?;
+    let page = OverviewPage {
+        layout: Layout::new(&state, &format!("{} · overview", cohort.name)),
+        last_seen: matrix.rows.iter().map(|r| ago(r.last_activity)).collect(),
+        modules: state
+            .programme
+            .modules
+            .iter()
+            .map(|m| (m.id.clone(), m.title.clone()))
+            .collect(),
+        script: state.assets.url("instructor.js"),
+        cohort,
+        matrix,
+        module,
+        sort,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// The stuck page's thresholds.
+#[derive(Deserialize)]
+pub struct StuckQuery {
+    failures: Option<i32>,
+    minutes: Option<i64>,
+    days: Option<i64>,
+}
+
+impl StuckQuery {
+    /// The thresholds asked for, defaults for the rest, clamped to sense.
+    pub fn thresholds(&self) -> Thresholds {
+        let default = Thresholds::default();
+        Thresholds {
+            failures: self.failures.unwrap_or(default.failures).clamp(1, 1000),
+            minutes: self.minutes.unwrap_or(default.minutes).clamp(1, 525_600),
+            inactive_days: self.days.unwrap_or(default.inactive_days).clamp(1, 3650),
+        }
+    }
+}
+
+/// A stuck learner as the page shows it.
+pub struct StuckRow {
+    learner: StuckLearner,
+    reasons: Vec<(String, Option<i64>)>,
+    last_seen: String,
+}
+
+/// `GET /instructor/cohorts/{cohort}/stuck`
+#[derive(Template)]
+#[template(path = "instructor/stuck.html")]
+pub struct StuckPage {
+    layout: Layout,
+    cohort: Cohort,
+    thresholds: Thresholds,
+    rows: Vec<StuckRow>,
+}
+
+/// `GET /instructor/cohorts/{cohort}/stuck?failures=N&minutes=T&days=D`
+pub async fn stuck(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(cohort_id): Path<i64>,
+    Query(query): Query<StuckQuery>,
+) -> Result<Html<String>, AppError> {
+    let cohort = taught_cohort(&state, &user, cohort_id).await?;
+    let thresholds = query.thresholds();
+    let title = |id: &str| {
+        state
+            .programme
+            .exercise(id)
+            .map_or_else(|| id.to_string(), |e| e.title.clone())
+    };
+    let rows = stuck::stuck(&state.db, cohort.id, thresholds)
+        .await?
+        .into_iter()
+        .map(|learner| StuckRow {
+            reasons: learner
+                .reasons
+                .iter()
+                .map(|reason| match reason {
+                    StuckReason::Failing {
+                        exercise_id,
+                        attempts,
+                        submission_id,
+                    } => (
+                        format!("failed “{}” {attempts} times", title(exercise_id)),
+                        *submission_id,
+                    ),
+                    StuckReason::Slow {
+                        exercise_id,
+                        minutes,
+                        submission_id,
+                    } => (
+                        format!(
+                            "on “{}” for {} without passing",
+                            title(exercise_id),
+                            duration(*minutes as f64)
+                        ),
+                        *submission_id,
+                    ),
+                    StuckReason::Inactive { days: Some(days) } => {
+                        (format!("inactive for {days} days"), None)
+                    }
+                    StuckReason::Inactive { days: None } => ("no activity yet".into(), None),
+                })
+                .collect(),
+            last_seen: ago(learner.last_activity),
+            learner,
+        })
+        .collect();
+    let page = StuckPage {
+        layout: Layout::new(&state, &format!("{} · stuck learners", cohort.name)),
+        cohort,
+        thresholds,
+        rows,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// "2 h 5 min" / "3 days".
+pub fn duration(minutes: f64) -> String {
+    let m = minutes.round() as i64;
+    match m {
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h {} min", m / 60, m % 60),
+        m => format!("{} days", m / 1440),
+    }
+}
+
+/// `GET /instructor/cohorts/{cohort}/exercises/{exercise}`
+#[derive(Template)]
+#[template(path = "instructor/exercise.html")]
+pub struct ExercisePage {
+    layout: Layout,
+    cohort: Cohort,
+    exercise_id: String,
+    title: String,
+    hints: usize,
+    report: ExerciseReport,
+    learners: usize,
+}
+
+impl ExercisePage {
+    fn number(value: &Option<f64>) -> String {
+        value.map_or_else(|| "—".into(), |v| format!("{v:.0}"))
+    }
+}
+
+/// `GET /instructor/cohorts/{cohort}/exercises/{exercise}`
+pub async fn exercise(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((cohort_id, exercise_id)): Path<(i64, String)>,
+) -> Result<Html<String>, AppError> {
+    let cohort = taught_cohort(&state, &user, cohort_id).await?;
+    let exercise = state
+        .programme
+        .exercise(&exercise_id)
+        .ok_or(AppError::NotFound)?;
+    let report = exercise::report(&state.db, cohort.id, &exercise.id).await?;
+    let page = ExercisePage {
+        layout: Layout::new(&state, &format!("{} · {}", cohort.name, exercise.title)),
+        learners: report.credits.len(),
+        exercise_id: exercise.id.clone(),
+        title: exercise.title.clone(),
+        hints: exercise.hints.len(),
+        cohort,
+        report,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// `GET /instructor/cohorts/{cohort}/charts`
+#[derive(Template)]
+#[template(path = "instructor/charts.html")]
+pub struct ChartsPage {
+    layout: Layout,
+    cohort: Cohort,
+    progress_svg: String,
+    progress: Vec<charts::ProgressPoint>,
+    pass_svg: String,
+    bars: Vec<(String, usize, usize, usize)>,
+    exercises: usize,
+}
+
+/// `GET /instructor/cohorts/{cohort}/charts`
+pub async fn charts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(cohort_id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    let cohort = taught_cohort(&state, &user, cohort_id).await?;
+    let matrix = overview::matrix(
+        &state.db,
+        &state.programme,
+        cohort.id,
+        None,
+        SortKey::Name,
+        None,
+    )
+    .await?;
+    let learners = matrix.rows.len();
+    let progress = charts::progress_over_time(&state.db, cohort.id, learners).await?;
+    let bars: Vec<(String, usize, usize, usize)> = matrix
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                c.title.clone(),
+                matrix.column_passed[i],
+                matrix.column_attempted[i],
+                learners,
+            )
+        })
+        .collect();
+    let exercises = matrix.columns.len();
+    let page = ChartsPage {
+        layout: Layout::new(&state, &format!("{} · charts", cohort.name)),
+        progress_svg: charts::progress_svg(&progress, exercises),
+        pass_svg: charts::pass_rate_svg(&bars),
+        cohort,
+        progress,
+        bars,
+        exercises,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// A timeline entry as shown.
+pub struct TimelineRow {
+    at: String,
+    what: String,
+    link: Option<String>,
+    verdict: Option<String>,
+}
+
+/// `GET /instructor/cohorts/{cohort}/learners/{learner}`
+#[derive(Template)]
+#[template(path = "instructor/learner.html")]
+pub struct LearnerPage {
+    layout: Layout,
+    cohort: Cohort,
+    name: String,
+    email: String,
+    matrix: Matrix,
+    timeline: Vec<TimelineRow>,
+}
+
+/// `GET /instructor/cohorts/{cohort}/learners/{learner}`
+pub async fn learner(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((cohort_id, learner_id)): Path<(i64, i64)>,
+) -> Result<Html<String>, AppError> {
+    let cohort = taught_cohort(&state, &user, cohort_id).await?;
+    let (id, name, email) = cohort_learner(&state, &cohort, learner_id).await?;
+    let (matrix, events) = tokio::try_join!(
+        overview::matrix(
+            &state.db,
+            &state.programme,
+            cohort.id,
+            None,
+            SortKey::Name,
+            Some(id)
+        ),
+        learner::timeline(&state.db, id),
+    )?;
+    let programme = &state.programme;
+    let timeline = events
+        .into_iter()
+        .map(|event| match event {
+            Event::Lesson {
+                module_id,
+                lesson_id,
+                at,
+            } => TimelineRow {
+                at: when(at),
+                what: format!(
+                    "Read “{}”",
+                    programme
+                        .lesson(&module_id, &lesson_id)
+                        .map_or(lesson_id.as_str(), |l| l.title.as_str())
+                ),
+                link: None,
+                verdict: None,
+            },
+            Event::Submission {
+                id,
+                mode,
+                exercise_id,
+                verdict_status,
+                tests_passed,
+                tests_total,
+                at,
+            } => {
+                let title = exercise_id
+                    .as_deref()
+                    .map(|e| programme.exercise(e).map_or(e, |x| x.title.as_str()));
+                let what = match (mode.as_str(), title) {
+                    ("submit", Some(t)) => format!("Submitted “{t}”"),
+                    ("visible", Some(t)) => format!("Ran the visible tests of “{t}”"),
+                    _ => "Ran a program".to_string(),
+                };
+                let verdict = verdict_status.map(|s| match (tests_passed, tests_total) {
+                    (Some(p), Some(t)) if t > 0 => format!("{s} · {p}/{t}"),
+                    _ => s,
+                });
+                TimelineRow {
+                    at: when(at),
+                    what,
+                    link: Some(format!("/instructor/submissions/{id}")),
+                    verdict,
+                }
+            }
+        })
+        .collect();
+    let page = LearnerPage {
+        layout: Layout::new(&state, &format!("{name} · {}", cohort.name)),
+        cohort,
+        name,
+        email,
+        matrix,
+        timeline,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// `GET /instructor/submissions/{id}`
+#[derive(Template)]
+#[template(path = "instructor/submission.html")]
+pub struct SubmissionPage {
+    layout: Layout,
+    submission: learner::Submission,
+    learner_name: String,
+    title: String,
+    created: String,
+    code_html: String,
+    previous: Option<i64>,
+    diff: Vec<DiffLine>,
+    comments: Vec<(Comment, String)>,
+    max_comment: usize,
+}
+
+/// A submission the viewer (an instructor) may see: 404 otherwise.
+async fn visible_submission(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<learner::Submission, AppError> {
+    user.require_teacher()?;
+    let submission = learner::submission(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !crate::auth::can_view_learner(user, submission.user_id, &state.db).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(submission)
+}
+
+/// `GET /instructor/submissions/{id}`: code, verdict, diff, comments.
+pub async fn submission(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    let submission = visible_submission(&state, &user, id).await?;
+    let (previous, comments, learner_name) = tokio::try_join!(
+        learner::previous(&state.db, &submission),
+        learner::comments(&state.db, submission.id),
+        sqlx::query_scalar::<_, String>("SELECT display_name FROM users WHERE id = $1")
+            .bind(submission.user_id)
+            .fetch_one(&state.db),
+    )?;
+    let title = submission
+        .exercise_id
+        .as_deref()
+        .map_or("a program".to_string(), |e| {
+            state
+                .programme
+                .exercise(e)
+                .map_or(e.to_string(), |x| x.title.clone())
+        });
+    let page = SubmissionPage {
+        layout: Layout::new(&state, &format!("Submission {}", submission.id)),
+        code_html: crate::curriculum::highlight::highlight("rust", &submission.code),
+        diff: previous
+            .as_ref()
+            .map(|(_, before)| learner::diff(before, &submission.code))
+            .unwrap_or_default(),
+        previous: previous.map(|(id, _)| id),
+        comments: comments
+            .into_iter()
+            .map(|c| {
+                let at = when(c.created_at);
+                (c, at)
+            })
+            .collect(),
+        created: when(submission.created_at),
+        learner_name,
+        title,
+        submission,
+        max_comment: learner::MAX_COMMENT_CHARS,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// The comment form.
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /instructor/submissions/{id}/comments` (form, with `csrf_token`).
+pub async fn comment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CommentForm>,
+) -> Result<Redirect, AppError> {
+    let submission = visible_submission(&state, &user, id).await?;
+    let body = form.body.trim();
+    if body.is_empty() {
+        return Err(AppError::Unprocessable("write a comment first".into()));
+    }
+    if body.chars().count() > learner::MAX_COMMENT_CHARS {
+        return Err(AppError::Unprocessable(format!(
+            "a comment may have at most {} characters",
+            learner::MAX_COMMENT_CHARS
+        )));
+    }
+    learner::add_comment(&state.db, submission.id, user.id, body).await?;
+    Ok(Redirect::to(&format!(
+        "/instructor/submissions/{}#comments",
+        submission.id
+    )))
+}
