@@ -208,29 +208,7 @@ impl Judge {
         });
         let extern_lib = format!("{crate_name}={}/{lib}", paths::JOB);
         let steps = vec![
-            Step {
-                name: "compile".into(),
-                write: vec![JobFile {
-                    path: "src/lib.rs".into(),
-                    contents: code.into(),
-                }],
-                delete: vec![],
-                argv: self.learner_rustc(
-                    exercise,
-                    &[
-                        "--crate-type",
-                        "lib",
-                        "--crate-name",
-                        crate_name,
-                        "src/lib.rs",
-                        "-o",
-                        &lib,
-                    ],
-                ),
-                env: vec![],
-                limits: Limits::COMPILE,
-                must_succeed: true,
-            },
+            self.library_step(exercise, "compile", "src/lib.rs", code, &lib),
             Step {
                 name: "compile-tests".into(),
                 write: test_files,
@@ -289,35 +267,7 @@ impl Judge {
         for (label, source) in &libraries {
             let source_path = format!("lib/{label}.rs");
             let out = format!("out/{label}/lib{crate_name}.rlib");
-            steps.push(Step {
-                name: "compile-impl".into(),
-                write: vec![
-                    JobFile {
-                        path: source_path.clone(),
-                        contents: source.clone(),
-                    },
-                    JobFile {
-                        path: format!("out/{label}/.keep"),
-                        contents: String::new(),
-                    },
-                ],
-                delete: vec![],
-                argv: self.learner_rustc(
-                    exercise,
-                    &[
-                        "--crate-type",
-                        "lib",
-                        "--crate-name",
-                        crate_name,
-                        &source_path,
-                        "-o",
-                        &out,
-                    ],
-                ),
-                env: vec![],
-                limits: Limits::COMPILE,
-                must_succeed: true,
-            });
+            steps.push(self.library_step(exercise, "compile-impl", &source_path, source, &out));
         }
         // The learner's file is compiled once per library it is tested against.
         for (index, (label, _)) in libraries.iter().enumerate() {
@@ -391,9 +341,6 @@ impl Judge {
             return Ok((verdict, steps));
         }
         let passes_on_impl = verdict.status == Status::Pass && !expected.is_empty();
-        if expected.is_empty() {
-            verdict.message = Some("write at least one #[test] or #[tokio::test]".into());
-        }
         let mut caught_all = true;
         for (mutant, run) in exercise.mutants.iter().zip(&steps[2 * n + 2..]) {
             // Any failing test (or a crash or hang) means the mutant was caught.
@@ -417,14 +364,70 @@ impl Judge {
         } else {
             Status::Fail
         };
-        if verdict.status == Status::Fail && verdict.message.is_none() {
-            verdict.message = Some(if passes_on_impl {
-                "your tests pass on the correct implementation but miss some bugs".into()
-            } else {
-                "your tests must all pass against the correct implementation".into()
-            });
-        }
+        let mutants = exercise.mutants.len();
+        let caught = verdict
+            .tests
+            .iter()
+            .filter(|t| t.name.starts_with("catches mutant") && t.status == Status::Pass)
+            .count();
+        verdict.message = Some(if expected.is_empty() {
+            "write at least one #[test] or #[tokio::test]".into()
+        } else if !passes_on_impl {
+            "your tests must all pass against the correct implementation".into()
+        } else if caught_all {
+            format!("your tests pass on the correct implementation and catch all {mutants} bugs")
+        } else {
+            format!(
+                "your tests pass on the correct implementation but catch only {caught} of {mutants} bugs"
+            )
+        });
         Ok((verdict, steps))
+    }
+
+    /// Writes `source` to `path` and compiles it alone as the exercise's
+    /// library crate into `out` (learner code, implementations and mutants alike).
+    fn library_step(
+        &self,
+        exercise: &Exercise,
+        name: &str,
+        path: &str,
+        source: &str,
+        out: &str,
+    ) -> Step {
+        let out_dir = std::path::Path::new(out)
+            .parent()
+            .and_then(|p| p.to_str())
+            .unwrap_or("out");
+        Step {
+            name: name.into(),
+            write: vec![
+                JobFile {
+                    path: path.into(),
+                    contents: source.into(),
+                },
+                // rustc needs the output directory to exist.
+                JobFile {
+                    path: format!("{out_dir}/.keep"),
+                    contents: String::new(),
+                },
+            ],
+            delete: vec![],
+            argv: self.learner_rustc(
+                exercise,
+                &[
+                    "--crate-type",
+                    "lib",
+                    "--crate-name",
+                    &exercise.crate_name,
+                    path,
+                    "-o",
+                    out,
+                ],
+            ),
+            env: vec![],
+            limits: Limits::COMPILE,
+            must_succeed: true,
+        }
     }
 
     fn rustc(&self, args: &[&str]) -> Vec<String> {

@@ -107,23 +107,14 @@ pub async fn submit(
             )));
         }
     };
-    check_code(&body.code)?;
-    rate_limit(&state, &user)?;
-    let id = queue::enqueue(
-        &state.db,
-        NewJob {
-            user_id: Some(user.id),
-            mode,
-            exercise_id: Some(&exercise.id),
-            exercise_hash: Some(&exercise.content_hash),
-            code: &body.code,
-        },
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "status": "queued", "url": format!("/api/submissions/{id}") })),
-    ))
+    let job = NewJob {
+        user_id: Some(user.id),
+        mode,
+        exercise_id: Some(&exercise.id),
+        exercise_hash: Some(&exercise.content_hash),
+        code: &body.code,
+    };
+    accept(&state, &user, job).await
 }
 
 /// `POST /api/run` → 201 `{"id": …}`: runs a program (a lesson's example).
@@ -132,19 +123,25 @@ pub async fn run(
     user: CurrentUser,
     ApiJson(body): ApiJson<RunBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    check_code(&body.code)?;
-    rate_limit(&state, &user)?;
-    let id = queue::enqueue(
-        &state.db,
-        NewJob {
-            user_id: Some(user.id),
-            mode: JobMode::Run,
-            exercise_id: None,
-            exercise_hash: None,
-            code: &body.code,
-        },
-    )
-    .await?;
+    let job = NewJob {
+        user_id: Some(user.id),
+        mode: JobMode::Run,
+        exercise_id: None,
+        exercise_hash: None,
+        code: &body.code,
+    };
+    accept(&state, &user, job).await
+}
+
+/// Checks the code and the learner's allowance, then queues the job: 201 `{"id": …}`.
+async fn accept(
+    state: &AppState,
+    user: &CurrentUser,
+    job: NewJob<'_>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    check_code(job.code)?;
+    rate_limit(state, user)?;
+    let id = queue::enqueue(&state.db, job).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "status": "queued", "url": format!("/api/submissions/{id}") })),
