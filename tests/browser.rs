@@ -6,12 +6,13 @@
 //! under `target/screenshots/` as artifacts.
 
 mod common;
+#[path = "browser/harness.rs"]
+mod harness;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
 
-use std::path::PathBuf;
-
 use common::auth::{PASSWORD, create_user};
+use harness::{fresh_profile, log_in, screenshot_path, screenshots};
 use lockstep::auth::Role;
 use lockstep::grading::pool::PoolConfig;
 use serde_json::json;
@@ -23,63 +24,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 /// Seconds a grading round may take (a cold compile on a busy machine).
 const GRADING_SECONDS: u64 = 240;
-
-fn screenshot_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .join("screenshots")
-        .join(format!("{name}.png"))
-}
-
-fn fresh_profile(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("browser-profiles")
-        .join(format!("{name}-{}", uuid::Uuid::new_v4().simple()))
-}
-
-/// Screenshots `url` at desktop and phone widths (`name-desktop.png`, `name-phone.png`).
-async fn screenshots(browser: &Session, url: &str, name: &str) {
-    browser.set_size(1280, 1000).await;
-    browser.goto(url).await;
-    browser
-        .screenshot(&screenshot_path(&format!("{name}-desktop")))
-        .await;
-    browser.set_size(390, 844).await;
-    browser.goto(url).await;
-    browser
-        .screenshot(&screenshot_path(&format!("{name}-phone")))
-        .await;
-    let overflow = browser
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            json!([]),
-        )
-        .await;
-    if overflow.as_i64().unwrap_or(0) > 1 {
-        let culprits = browser
-            .execute(
-                "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))
-                   .filter(e => e.getBoundingClientRect().right > w + 1)
-                   .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));",
-                json!([]),
-            )
-            .await;
-        panic!("{name}: the page scrolls sideways on a phone ({overflow} px): {culprits}");
-    }
-    browser.set_size(1280, 1000).await;
-}
-
-async fn log_in(browser: &Session, base: &str, email: &str) {
-    browser.goto(&format!("{base}/login")).await;
-    let field = browser.wait_for("input[name=email]", 10).await;
-    browser.send_keys(&field, email).await;
-    let field = browser.wait_for("input[name=password]", 10).await;
-    browser.send_keys(&field, PASSWORD).await;
-    let button = browser.wait_for("main form button[type=submit]", 10).await;
-    browser.click(&button).await;
-    browser.wait_for("a[href='/dashboard']", 10).await;
-}
 
 /// Replaces the workspace editor's text.
 async fn set_code(browser: &Session, code: &str) {

@@ -1,11 +1,13 @@
 //! The learner's side over HTTP: drafts with optimistic locking, hints one at
-//! a time, visits and first opens recorded, history with diffs, out-of-date
-//! passes, the dashboard — and every bad input answered clearly.
+//! a time, visits and first opens recorded, history with diffs and the
+//! instructor's comments, out-of-date passes, the dashboard — and every bad
+//! input answered clearly.
 
 mod common;
 
 use common::auth::{Browser, signed_in};
 use lockstep::auth::Role;
+use lockstep::auth::cohorts::{self, CohortName};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -399,4 +401,67 @@ async fn history_lists_diffs_and_a_pass_on_an_old_version_is_marked_out_of_date(
         bob.get("/exercises/nope/history").await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn an_instructors_comment_shows_escaped_in_the_learners_history_and_nobody_elses() {
+    let app = common::spawn_app().await;
+    let (teacher, teacher_user) = signed_in(&app, "teacher@example.com", Role::Instructor).await;
+    let cohort = cohorts::create(
+        &app.db,
+        &teacher_user,
+        &CohortName::parse("Spring").unwrap(),
+    )
+    .await
+    .unwrap();
+    let (ada, ada_user) = signed_in(&app, "ada@example.com", Role::Learner).await;
+    let (bob, bob_user) = signed_in(&app, "bob@example.com", Role::Learner).await;
+    for learner in [&ada_user, &bob_user] {
+        cohorts::join(&app.db, cohort.id, learner.id).await.unwrap();
+    }
+    let first = graded(&app.db, ada_user.id, EXERCISE, "h", "fn a() {}\n", false).await;
+    let second = graded(&app.db, ada_user.id, EXERCISE, "h", "fn b() {}\n", false).await;
+    graded(&app.db, bob_user.id, EXERCISE, "h", "fn c() {}\n", false).await;
+
+    let body = "Look at <b>this</b> & that:\n    the indented line";
+    let posted = teacher
+        .post_form(
+            &format!("/instructor/submissions/{first}/comments"),
+            &[("body", body)],
+        )
+        .await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    teacher
+        .post_form(
+            &format!("/instructor/submissions/{first}/comments"),
+            &[("body", "And a second thought.")],
+        )
+        .await;
+
+    let escaped = "Look at &#60;b&#62;this&#60;/b&#62; &#38; that:\n    the indented line";
+    for page in [
+        ada.page(&format!("/exercises/{EXERCISE}/history")).await,
+        ada.page(&format!("/exercises/{EXERCISE}")).await,
+    ] {
+        assert!(page.contains(escaped), "escaped, whitespace kept: {page}");
+        assert!(!page.contains("<b>this</b>"), "never raw HTML");
+        assert!(page.contains("class=\"comment-body\""), "pre-wrap class");
+        assert!(page.contains("<span class=\"comment-author\">teacher</span>"));
+        assert!(!page.contains("style="), "CSP forbids inline styles");
+        // Both comments sit under the first submission (listed last), in order.
+        let at = |needle: &str| page.find(needle).unwrap();
+        assert!(at(&format!("#{second}<")) < at(&format!("#{first}<")));
+        assert!(at(&format!("#{first}<")) < at(escaped));
+        assert!(at(escaped) < at("And a second thought."));
+    }
+
+    for page in [
+        bob.page(&format!("/exercises/{EXERCISE}/history")).await,
+        bob.page(&format!("/exercises/{EXERCISE}")).await,
+    ] {
+        assert!(page.contains("fn c()") || page.contains("First submission."));
+        assert!(!page.contains("the indented line"), "not Ada's comment");
+        assert!(!page.contains("And a second thought."));
+        assert!(!page.contains("class=\"comment\""));
+    }
 }

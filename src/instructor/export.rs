@@ -168,9 +168,12 @@ impl Export {
             }
             let _ = sender.send(chunk).await;
         });
+        // Fused: the compression layer polls once more after the end, and a
+        // bare `unfold` panics when polled past its end.
         futures::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|chunk| (Ok(chunk), receiver))
         })
+        .fuse()
     }
 
     fn csv_row(&self, row: &sqlx::postgres::PgRow, out: &mut String) {

@@ -2,6 +2,8 @@
 //! any submission with its verdict and its diff against the one before, and
 //! instructors' comments on submissions (`submission_comments`).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 use sqlx::PgPool;
@@ -224,23 +226,38 @@ pub const MAX_COMMENT_CHARS: usize = 4000;
 
 /// The comments on `submission_id`, oldest first.
 pub async fn comments(db: &PgPool, submission_id: i64) -> sqlx::Result<Vec<Comment>> {
-    let rows: Vec<(i64, String, String, OffsetDateTime)> = sqlx::query_as(
-        "SELECT c.id, u.display_name, c.body, c.created_at
+    let mut by_submission = comments_on(db, &[submission_id]).await?;
+    Ok(by_submission.remove(&submission_id).unwrap_or_default())
+}
+
+/// The comments on each of `submission_ids`, oldest first, keyed by
+/// submission (those without any are absent). One query, however many
+/// submissions: the learner's history lists up to fifty at once.
+pub async fn comments_on(
+    db: &PgPool,
+    submission_ids: &[i64],
+) -> sqlx::Result<HashMap<i64, Vec<Comment>>> {
+    let rows: Vec<(i64, i64, String, String, OffsetDateTime)> = sqlx::query_as(
+        "SELECT c.submission_id, c.id, u.display_name, c.body, c.created_at
            FROM submission_comments c JOIN users u ON u.id = c.author_id
-          WHERE c.submission_id = $1 ORDER BY c.id",
+          WHERE c.submission_id = ANY($1) ORDER BY c.id",
     )
-    .bind(submission_id)
+    .bind(submission_ids)
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, author, body, created_at)| Comment {
-            id,
-            author,
-            body,
-            created_at,
-        })
-        .collect())
+    let mut by_submission: HashMap<i64, Vec<Comment>> = HashMap::new();
+    for (submission_id, id, author, body, created_at) in rows {
+        by_submission
+            .entry(submission_id)
+            .or_default()
+            .push(Comment {
+                id,
+                author,
+                body,
+                created_at,
+            });
+    }
+    Ok(by_submission)
 }
 
 /// Records a comment by `author_id`.

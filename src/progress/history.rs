@@ -1,9 +1,12 @@
 //! A learner's submissions for one exercise, newest first, each with a diff
-//! against the one before it, and the state of their pass.
+//! against the one before it and the instructors' comments on it, and the
+//! state of their pass.
 
 use similar::{ChangeTag, TextDiff};
 use sqlx::PgPool;
 use time::OffsetDateTime;
+
+use crate::instructor::learner::{self, Comment};
 
 /// How many submissions the exercise page lists.
 pub const HISTORY_LENGTH: i64 = 50;
@@ -43,27 +46,38 @@ pub struct Entry {
     pub added: usize,
     /// See `added`.
     pub removed: usize,
+    /// Instructors' comments on it, oldest first.
+    pub comments: Vec<Comment>,
+}
+
+/// `2024-05-01 14:03 UTC`: how the exercise page shows a time.
+pub fn when(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// `t` as RFC 3339, for `<time datetime>`.
+pub fn datetime(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 impl Submission {
-    /// `2024-05-01 14:03 UTC`
+    /// When it was handed in, as [`when`] shows it.
     pub fn when(&self) -> String {
-        let t = self.created_at;
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )
+        when(self.created_at)
     }
 
     /// `created_at` as RFC 3339, for `<time datetime>`.
     pub fn datetime(&self) -> String {
-        self.created_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
+        datetime(self.created_at)
     }
 
     /// What the verdict column says.
@@ -101,7 +115,8 @@ impl Submission {
 }
 
 /// The learner's latest submissions for the exercise (graded and
-/// visible-tests runs), newest first, each diffed against its predecessor.
+/// visible-tests runs), newest first, each diffed against its predecessor
+/// and with its comments (fetched for all of them in one query).
 pub async fn for_exercise(
     db: &PgPool,
     user_id: i64,
@@ -122,6 +137,8 @@ pub async fn for_exercise(
     let extra = (rows.len() as i64 > HISTORY_LENGTH)
         .then(|| rows.pop())
         .flatten();
+    let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
+    let mut comments = learner::comments_on(db, &ids).await?;
     let mut entries = Vec::with_capacity(rows.len());
     let mut older = extra.map(|s| s.code);
     for submission in rows.into_iter().rev() {
@@ -131,6 +148,7 @@ pub async fn for_exercise(
         };
         older = Some(submission.code.clone());
         entries.push(Entry {
+            comments: comments.remove(&submission.id).unwrap_or_default(),
             submission,
             diff_html,
             added,
