@@ -9,12 +9,10 @@ use serde_json::json;
 
 use crate::config::Settings;
 use crate::curriculum::{ExerciseKind, Item};
+use crate::grading::code::MAX_CODE_BYTES;
 use crate::grading::judge::{Judge, Mode};
 use crate::grading::verdict::{Status, Verdict};
 use crate::server::load_programme;
-
-/// Learner code larger than this is refused everywhere (the web API says the same).
-pub const MAX_CODE_BYTES: usize = 64 * 1024;
 
 /// Builds a judge for command-line use (preparing the cache if needed).
 pub async fn judge(settings: &Settings) -> Result<Judge> {

@@ -107,7 +107,7 @@ async fn bad_draft_input_gets_a_clear_error_and_loses_nothing() {
     let (ada, _) = signed_in(&app, "ada@example.com", Role::Learner).await;
     put_draft(&ada, EXERCISE, &json!({ "code": "keep me", "version": 0 })).await;
 
-    let huge = "x".repeat(lockstep::progress::drafts::MAX_DRAFT_BYTES + 1);
+    let huge = "x".repeat(lockstep::grading::code::MAX_CODE_BYTES + 1);
     let response = put_draft(&ada, EXERCISE, &json!({ "code": huge, "version": 1 })).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = response.json().await.unwrap();

@@ -4,6 +4,7 @@
 //! learner code links against, [`judge`] decides which steps to run and reads
 //! their results into a [`verdict::Verdict`].
 
+pub mod code;
 pub mod deps;
 pub mod judge;
 pub mod pool;

@@ -9,9 +9,6 @@
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-/// The most a draft may hold: the same cap as a submission.
-pub const MAX_DRAFT_BYTES: usize = crate::cli::MAX_CODE_BYTES;
-
 /// A learner's saved work on one exercise.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Draft {

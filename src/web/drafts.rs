@@ -14,9 +14,11 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::progress::drafts::{self, Draft, MAX_DRAFT_BYTES, Saved};
+use crate::grading::code;
+use crate::progress::drafts::{self, Draft, Saved};
 use crate::web::error::AppError;
 use crate::web::submissions::ApiJson;
+use crate::web::submissions::code_error;
 
 /// The draft API.
 pub fn routes() -> Router<AppState> {
@@ -79,18 +81,8 @@ pub async fn save(
             "version must be 0 (no draft yet) or the version last loaded".into(),
         ));
     }
-    if body.code.len() > MAX_DRAFT_BYTES {
-        return Err(AppError::PayloadTooLarge(format!(
-            "the draft is {} KiB; the limit is {} KiB — it was not saved",
-            body.code.len().div_ceil(1024),
-            MAX_DRAFT_BYTES / 1024
-        )));
-    }
-    if body.code.contains('\0') {
-        return Err(AppError::Unprocessable(
-            "the draft contains a NUL character — it was not saved".into(),
-        ));
-    }
+    code::check(&body.code)
+        .map_err(|problem| code_error(problem, "the draft", " — it was not saved"))?;
     match drafts::save(&state.db, user.id, &exercise.id, &body.code, body.version).await? {
         Saved::Saved(draft) => Ok(Json(draft_json(&draft)).into_response()),
         Saved::Stale(newer) => Ok((

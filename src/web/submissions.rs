@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role, can_view_learner};
-use crate::cli::MAX_CODE_BYTES;
+use crate::grading::code::{self, CodeProblem};
 use crate::grading::queue::{self, JobMode, NewJob};
 use crate::web::error::AppError;
 
@@ -56,24 +56,21 @@ pub struct RunBody {
     code: String,
 }
 
-/// Learner code must be non-empty text that PostgreSQL can store, within the size cap.
+/// Learner code to grade must be non-empty, and acceptable anywhere ([`code::check`]).
 fn check_code(code: &str) -> Result<(), AppError> {
     if code.trim().is_empty() {
         return Err(AppError::Unprocessable("code is empty".into()));
     }
-    if code.len() > MAX_CODE_BYTES {
-        return Err(AppError::PayloadTooLarge(format!(
-            "code is {} KiB; the limit is {} KiB",
-            code.len().div_ceil(1024),
-            MAX_CODE_BYTES / 1024
-        )));
+    code::check(code).map_err(|problem| code_error(problem, "code", ""))
+}
+
+/// The response for code that cannot be taken: `"{subject} {problem}{after}"`.
+pub fn code_error(problem: CodeProblem, subject: &str, after: &str) -> AppError {
+    let message = format!("{subject} {problem}{after}");
+    match problem {
+        CodeProblem::TooLarge { .. } => AppError::PayloadTooLarge(message),
+        CodeProblem::Nul => AppError::Unprocessable(message),
     }
-    if code.contains('\0') {
-        return Err(AppError::Unprocessable(
-            "code contains a NUL character".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// Counts a job against the learner's allowance.
