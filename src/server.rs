@@ -21,24 +21,42 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `lockstep serve`: everything a single-machine deployment needs.
 pub async fn serve(settings: Settings, serve: ServeSettings) -> Result<()> {
+    // Everything that can fail without the database is done first, so a bad
+    // flag never leaves a private cluster running behind it.
     let programme = load_programme(&settings)?;
+    let assets = Assets::load(&serve.static_dir).with_context(|| {
+        format!(
+            "cannot read static files from {}",
+            serve.static_dir.display()
+        )
+    })?;
+    let listener = TcpListener::bind(serve.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", serve.listen))?;
     let database = Database::open(&settings, 20).await?;
+    let result = serve_with(&settings, &serve, listener, &database, programme, assets).await;
+    database.close().await;
+    result
+}
+
+/// The part of [`serve`] that runs with the database open.
+async fn serve_with(
+    settings: &Settings,
+    serve: &ServeSettings,
+    listener: TcpListener,
+    database: &Database,
+    programme: Arc<curriculum::Programme>,
+    assets: Assets,
+) -> Result<()> {
+    crate::progress::record::remember_versions(&database.pool, &programme).await?;
     let state = AppState {
         auth: Default::default(),
         events: Default::default(),
         db: database.pool.clone(),
         programme,
-        assets: Arc::new(Assets::load(&serve.static_dir).with_context(|| {
-            format!(
-                "cannot read static files from {}",
-                serve.static_dir.display()
-            )
-        })?),
+        assets: Arc::new(assets),
     };
     state.events.spawn_listener(state.db.clone());
-    let listener = TcpListener::bind(serve.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", serve.listen))?;
     tracing::info!("Lockstep is listening on http://{}", listener.local_addr()?);
     let stop_grading = CancellationToken::new();
     let workers = serve
@@ -56,12 +74,11 @@ pub async fn serve(settings: Settings, serve: ServeSettings) -> Result<()> {
             stop_grading.clone(),
         ))
     });
-    let result = run(listener, state, &serve, shutdown_signal()).await;
+    let result = run(listener, state, serve, shutdown_signal()).await;
     stop_grading.cancel();
     if let Some(pool) = pool {
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, pool).await;
     }
-    database.close().await;
     result
 }
 

@@ -163,3 +163,26 @@ fn a_broken_lesson_is_a_start_up_error_naming_file_and_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("01-a.md:5:"), "{stderr}");
 }
+
+#[test]
+fn a_port_in_use_is_a_clear_error_and_leaves_no_database_running() {
+    let data_dir = temp_data_dir();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = Command::new(BIN)
+        .args(["serve", "--listen", &address, "--workers", "0"])
+        .env("LOCKSTEP_DATA_DIR", &data_dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {address}")),
+        "{stderr}"
+    );
+    assert!(
+        !lockstep::db::embedded::is_running(&data_dir),
+        "no private PostgreSQL left behind"
+    );
+}

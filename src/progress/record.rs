@@ -43,9 +43,20 @@ pub async fn open_exercise(db: &PgPool, user_id: i64, exercise_id: &str) -> sqlx
     Ok(())
 }
 
-/// Keeps what the learner can see of this version of the exercise, so that
-/// when it changes later the page can show what changed.
-pub async fn remember_version(db: &PgPool, exercise: &Exercise) -> sqlx::Result<()> {
+/// Keeps what learners see of the current version of every exercise, so that
+/// when one changes later its page can show what changed. Run once at
+/// start-up: the content only changes with a restart.
+pub async fn remember_versions(
+    db: &PgPool,
+    programme: &crate::curriculum::Programme,
+) -> sqlx::Result<()> {
+    for exercise in programme.exercises() {
+        remember_version(db, exercise).await?;
+    }
+    Ok(())
+}
+
+async fn remember_version(db: &PgPool, exercise: &Exercise) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO exercise_versions (hash, exercise_id, visible) VALUES ($1, $2, $3)
          ON CONFLICT (hash) DO NOTHING",

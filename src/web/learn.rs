@@ -215,8 +215,7 @@ pub struct ExercisePage<'a> {
 }
 
 /// `GET /exercises/{exercise}`: the workspace. The first visit is recorded
-/// in `exercise_progress`, and the exercise's current version is kept so a
-/// later change can be shown to those who passed it.
+/// in `exercise_progress`.
 pub async fn exercise(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -231,7 +230,6 @@ pub async fn exercise(
         .module(&exercise.module_id)
         .ok_or(AppError::NotFound)?;
     record::open_exercise(&state.db, user.id, &exercise.id).await?;
-    record::remember_version(&state.db, exercise).await?;
     let draft = drafts::load(&state.db, user.id, &exercise.id).await?;
     let progress = LearnerProgress::load(&state.db, user.id).await?;
     let revealed = record::hints_revealed(&state.db, user.id, &exercise.id)

@@ -131,6 +131,9 @@ pub async fn spawn_app_with(db: PgPool) -> TestApp {
         programme: programme(),
         assets: Arc::new(Assets::load(&serve.static_dir).expect("static files")),
     };
+    lockstep::progress::record::remember_versions(&state.db, &state.programme)
+        .await
+        .expect("record exercise versions");
     state.events.spawn_listener(state.db.clone());
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
