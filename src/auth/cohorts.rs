@@ -279,6 +279,18 @@ fn person((id, display_name, email, since): (i64, String, String, OffsetDateTime
     }
 }
 
+/// The ids of every learner in a cohort `teacher_id` owns or co-teaches.
+pub async fn learners_taught_by(db: &PgPool, teacher_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT m.user_id FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id \
+         WHERE c.owner_id = $1 OR EXISTS \
+         (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $1)",
+    )
+    .bind(teacher_id)
+    .fetch_all(db)
+    .await
+}
+
 /// Whether `viewer` may see `learner_id`'s work (submissions, code, progress):
 /// it is their own, `viewer` is an admin, or `viewer` is an instructor of a
 /// cohort the learner has joined. Callers that get `false` answer **404**,

@@ -149,7 +149,7 @@ impl Judge {
         verdict.stderr = run.stderr.clone();
         verdict.compile_output = compile_output;
         verdict.diagnostics = diagnostics;
-        verdict.duration_ms = durations(&report.steps, &["compile"], started);
+        verdict.duration_ms = durations(&report.steps, started);
         verdict
     }
 
@@ -170,11 +170,7 @@ impl Judge {
         };
         match result {
             Ok((mut verdict, steps)) => {
-                verdict.duration_ms = durations(
-                    &steps,
-                    &["compile", "compile-tests", "compile-impl"],
-                    started,
-                );
+                verdict.duration_ms = durations(&steps, started);
                 verdict
             }
             Err(error) => internal(error, started),
@@ -558,9 +554,10 @@ fn internal(error: anyhow::Error, started: Instant) -> Verdict {
     verdict
 }
 
-fn durations(steps: &[StepReport], compile_steps: &[&str], started: Instant) -> Durations {
+/// Wall time per phase, the steps sorted by [`phase_of`].
+fn durations(steps: &[StepReport], started: Instant) -> Durations {
     let (compile, run) = steps.iter().fold((0, 0), |(c, r), s| {
-        if compile_steps.contains(&s.name.as_str()) {
+        if phase_of(&s.name) == "compiling" {
             (c + s.wall_ms, r)
         } else {
             (c, r + s.wall_ms)

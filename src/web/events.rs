@@ -19,6 +19,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
 use crate::app::AppState;
+use crate::auth::cohorts::learners_taught_by;
 use crate::auth::{CurrentUser, Role};
 use crate::grading::queue::{EVENTS_CHANNEL, JobEvent};
 use crate::web::error::AppError;
@@ -78,11 +79,6 @@ impl EventHub {
     pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
         self.sender.subscribe()
     }
-
-    /// Publishes an event on this node only (tests, and single-node use).
-    pub fn publish(&self, event: JobEvent) {
-        let _ = self.sender.send(event);
-    }
 }
 
 /// Whose events a viewer may receive.
@@ -97,16 +93,7 @@ impl Audience {
             return Ok(Audience::Everyone);
         }
         let mut ids: HashSet<i64> = if user.role.can_teach() {
-            sqlx::query_scalar(
-                "SELECT DISTINCT m.user_id FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id
-                  WHERE c.owner_id = $1
-                     OR EXISTS (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $1)",
-            )
-            .bind(user.id)
-            .fetch_all(db)
-            .await?
-            .into_iter()
-            .collect()
+            learners_taught_by(db, user.id).await?.into_iter().collect()
         } else {
             HashSet::new()
         };

@@ -13,7 +13,7 @@ use lockstep::config::{ServeSettings, Settings};
 use lockstep::curriculum::Programme;
 use lockstep::db::embedded::{Durability, PrivateCluster};
 use lockstep::web::assets::Assets;
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 use tokio::sync::oneshot;
 
 /// The server URL every test database is created on.
@@ -160,11 +160,6 @@ pub async fn spawn_app_with(db: PgPool) -> TestApp {
         client,
         stop: Some(stop),
     }
-}
-
-/// Checks that a connection to `url` works (used by restart tests).
-pub async fn can_connect(url: &str) -> bool {
-    sqlx::PgConnection::connect(url).await.is_ok()
 }
 
 /// The grader's data dir, shared by every test binary so the dependency
