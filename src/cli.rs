@@ -16,13 +16,8 @@ use crate::server::load_programme;
 
 /// Builds a judge for command-line use (preparing the cache if needed).
 pub async fn judge(settings: &Settings) -> Result<Judge> {
-    let workspace = settings.grader_deps.clone();
-    let data_dir = settings.data_dir.clone();
-    let manifest =
-        tokio::task::spawn_blocking(move || crate::grading::deps::prepare(&workspace, &data_dir))
-            .await??;
     let helper = std::env::current_exe().context("cannot find the lockstep binary")?;
-    Ok(Judge::new(&manifest, helper, settings.ceiling()))
+    Judge::prepare(settings, helper).await
 }
 
 /// `lockstep grader prepare`

@@ -123,26 +123,16 @@ pub async fn grading_pool(
     config: PoolConfig,
     stop: CancellationToken,
 ) {
-    let workspace = settings.grader_deps.clone();
-    let data_dir = settings.data_dir.clone();
-    let prepared =
-        tokio::task::spawn_blocking(move || crate::grading::deps::prepare(&workspace, &data_dir))
-            .await;
-    let manifest = match prepared {
-        Ok(Ok(manifest)) => manifest,
-        Ok(Err(error)) => {
+    let judge = match Judge::prepare(&settings, helper).await {
+        Ok(judge) => judge,
+        Err(error) => {
             tracing::error!(
                 error = format!("{error:#}"),
                 "the grader cannot start; submissions will wait in the queue"
             );
             return;
         }
-        Err(error) => {
-            tracing::error!(%error, "the grader cannot start");
-            return;
-        }
     };
-    let judge = Judge::new(&manifest, helper, settings.ceiling());
     if let Err(error) = pool::run(db, judge, programme, config, stop).await {
         tracing::error!(error = format!("{error:#}"), "the grading pool failed");
     }

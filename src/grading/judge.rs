@@ -81,6 +81,20 @@ impl Judge {
         }
     }
 
+    /// A judge for `settings`, building the dependency cache first if it is
+    /// missing or stale (on a blocking thread: it may run cargo for a while).
+    pub async fn prepare(
+        settings: &crate::config::Settings,
+        helper: std::path::PathBuf,
+    ) -> anyhow::Result<Self> {
+        let workspace = settings.grader_deps.clone();
+        let data_dir = settings.data_dir.clone();
+        let manifest =
+            tokio::task::spawn_blocking(move || super::deps::prepare(&workspace, &data_dir))
+                .await??;
+        Ok(Self::new(&manifest, helper, settings.ceiling()))
+    }
+
     /// Compiles `code` as a program and runs it. Blocking.
     pub fn run_program(&self, code: &str, progress: Option<&Progress>) -> Verdict {
         let started = Instant::now();

@@ -170,19 +170,14 @@ pub fn grader_data_dir() -> PathBuf {
 
 /// A judge over the real sandbox, with this build's `lockstep` as the helper.
 pub async fn judge() -> lockstep::grading::judge::Judge {
-    let workspace = settings().grader_deps;
-    let data_dir = grader_data_dir();
-    let manifest = tokio::task::spawn_blocking(move || {
-        lockstep::grading::deps::prepare(&workspace, &data_dir)
-    })
-    .await
-    .expect("prepare task")
-    .expect("the dependency cache builds");
-    lockstep::grading::judge::Judge::new(
-        &manifest,
+    let mut settings = settings();
+    settings.data_dir = grader_data_dir();
+    lockstep::grading::judge::Judge::prepare(
+        &settings,
         PathBuf::from(env!("CARGO_BIN_EXE_lockstep")),
-        Default::default(),
     )
+    .await
+    .expect("the dependency cache builds")
 }
 
 /// A grading pool over `db`, stopped when the returned token is cancelled.
