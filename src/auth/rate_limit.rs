@@ -44,9 +44,11 @@ enum Key {
     Address(IpAddr),
 }
 
+/// One counting window: when it began and what it has counted (failed
+/// log-ins, or grading jobs started).
 struct Window {
     started: Instant,
-    failures: u32,
+    count: u32,
 }
 
 /// Counts failed log-ins; see the module documentation.
@@ -82,7 +84,7 @@ impl LoginLimiter {
         for (key, allowance) in self.keys(email, address) {
             if let Some(window) = windows.get(&key) {
                 let age = now.duration_since(window.started);
-                if age < self.limits.window && window.failures >= allowance {
+                if age < self.limits.window && window.count >= allowance {
                     let left = self.limits.window - age;
                     wait = Some(wait.map_or(left, |w: Duration| w.max(left)));
                 }
@@ -102,15 +104,15 @@ impl LoginLimiter {
         for (key, _) in self.keys(email, address) {
             let window = windows.entry(key).or_insert(Window {
                 started: now,
-                failures: 0,
+                count: 0,
             });
             if now.duration_since(window.started) >= self.limits.window {
                 *window = Window {
                     started: now,
-                    failures: 0,
+                    count: 0,
                 };
             }
-            window.failures += 1;
+            window.count += 1;
         }
     }
 
@@ -180,18 +182,18 @@ impl SubmissionLimiter {
         }
         let window = windows.entry(user_id).or_insert(Window {
             started: now,
-            failures: 0,
+            count: 0,
         });
         if now.duration_since(window.started) >= self.window {
             *window = Window {
                 started: now,
-                failures: 0,
+                count: 0,
             };
         }
-        if window.failures >= self.allowance {
+        if window.count >= self.allowance {
             return Err(self.window - now.duration_since(window.started));
         }
-        window.failures += 1;
+        window.count += 1;
         Ok(())
     }
 }
