@@ -51,7 +51,7 @@ async fn run() -> anyhow::Result<()> {
 
     let workspace = root.join("grader/deps");
     let manifest = deps::prepare(&workspace, &bench_dir)?;
-    let judge = Judge::new(&manifest, helper, Default::default());
+    let judge = Judge::new(&manifest, helper, &default_settings());
 
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) => url,
@@ -249,4 +249,15 @@ async fn submit_and_wait(
     let id = enqueue(db, exercise, &variant(solution, round)).await?;
     wait_done(db, id).await?;
     Ok(started.elapsed())
+}
+
+/// Settings as the binary has them by default.
+fn default_settings() -> lockstep::config::Settings {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        settings: lockstep::config::Settings,
+    }
+    Args::parse_from(["lockstep"]).settings
 }

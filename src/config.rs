@@ -45,12 +45,31 @@ pub struct Settings {
         global = true
     )]
     pub max_run_memory_mb: u64,
+
+    /// Grade even when no cgroup can be made for a job (memory, process and
+    /// CPU budgets then rest on rlimits alone). Without it the grader
+    /// refuses to start where it cannot enforce them.
+    #[arg(long, env = "LOCKSTEP_ALLOW_NO_CGROUP", global = true)]
+    pub allow_no_cgroup: bool,
+
+    /// CPU bandwidth of one grading job, in CPUs (0: no limit).
+    #[arg(long, env = "LOCKSTEP_JOB_CPUS", default_value_t = 2, global = true)]
+    pub job_cpus: u32,
+}
+
+/// The operator's ceiling on per-exercise limits: plain data the grader is handed.
+#[derive(Debug, Clone, Copy)]
+pub struct Ceiling {
+    /// Longest wall time an exercise may ask for, in seconds.
+    pub run_seconds: u64,
+    /// Most memory an exercise may ask for, in MiB.
+    pub run_memory_mb: u64,
 }
 
 impl Settings {
     /// The operator's ceiling on per-exercise limits.
-    pub fn ceiling(&self) -> crate::grading::judge::Ceiling {
-        crate::grading::judge::Ceiling {
+    pub fn ceiling(&self) -> Ceiling {
+        Ceiling {
             run_seconds: self.max_run_seconds,
             run_memory_mb: self.max_run_memory_mb,
         }

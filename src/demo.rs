@@ -591,6 +591,7 @@ fn passing_verdict(model: &ExerciseModel<'_>) -> Verdict {
             message: None,
             output: None,
             hidden: *hidden,
+            test_code: None,
         })
         .collect();
     verdict.duration_ms = durations(900);
@@ -637,6 +638,7 @@ fn failing_verdict(
                 message: (fails && !hidden).then(|| failure_message(name, i)),
                 output: None,
                 hidden: *hidden,
+                test_code: None,
             }
         })
         .collect();

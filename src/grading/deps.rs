@@ -120,6 +120,8 @@ impl Manifest {
             helper,
             toolchain: self.toolchain.clone(),
             deps: self.deps_dir.clone(),
+            require_cgroup: true,
+            cpus: 0,
         }
     }
 }

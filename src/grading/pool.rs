@@ -17,8 +17,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::judge::{Judge, Mode, phase_of};
+use super::judge::{Judge, Mode};
 use super::queue::{self, ClaimedJob, JOBS_CHANNEL, JobMode, MAX_ATTEMPTS};
+use super::sandbox::Activity;
 use super::verdict::Verdict;
 use crate::curriculum::Programme;
 
@@ -205,17 +206,22 @@ async fn process_in_span(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
 async fn grade(shared: &Arc<Shared>, job: &ClaimedJob) -> Verdict {
     let judge = shared.judge.clone();
     let programme = shared.programme.clone();
-    let (progress, mut steps) = tokio::sync::mpsc::unbounded_channel::<String>();
-    // Announce compiling → running as the sandbox reaches each step.
+    let (progress, mut activity) = tokio::sync::watch::channel(Activity::Compiling);
+    // Announce compiling → running as the sandbox reaches each step; the
+    // watch holds only the latest activity, so nothing queues up.
     let announcer = {
         let db = shared.db.clone();
         let job = job.clone();
         tokio::spawn(async move {
-            let mut current = "compiling";
-            while let Some(step) = steps.recv().await {
-                let phase = phase_of(&step);
-                if phase != current {
-                    current = phase;
+            let mut current = Activity::Compiling;
+            while activity.changed().await.is_ok() {
+                let now = *activity.borrow_and_update();
+                if now != current {
+                    current = now;
+                    let phase = match now {
+                        Activity::Compiling => "compiling",
+                        Activity::Running => "running",
+                    };
                     if let Err(error) = queue::set_phase(&db, &job, phase).await {
                         tracing::debug!(%error, "cannot announce the phase");
                     }

@@ -50,6 +50,38 @@ pub struct TestResult {
     pub output: Option<String>,
     /// Whether this is a hidden test.
     pub hidden: bool,
+    /// The test's body (visible tests of the exercise only), as Exercism's
+    /// `test_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_code: Option<String>,
+}
+
+/// Something a run of learner code did that no solution needs. Not a
+/// verdict: instructors see it beside the submission and decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrityFlag {
+    /// Stopped by the seccomp filter: tried to start a process, or to use a
+    /// kernel interface no test needs.
+    BlockedSyscall,
+    /// Exited in the middle of the test run (`process::exit`).
+    ExitedMidRun,
+    /// Printed lines shaped like test-runner results (which the grader
+    /// does not read).
+    PrintedFakeResults,
+}
+
+impl IntegrityFlag {
+    /// A sentence for the instructor.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IntegrityFlag::BlockedSyscall => {
+                "made a system call no solution needs (starting a process, or a blocked kernel interface)"
+            }
+            IntegrityFlag::ExitedMidRun => "exited in the middle of the test run",
+            IntegrityFlag::PrintedFakeResults => "printed lines shaped like test results",
+        }
+    }
 }
 
 /// Where a compiler diagnostic points in the learner's file.
@@ -101,6 +133,9 @@ pub struct Verdict {
     pub diagnostics: Vec<Diagnostic>,
     /// Timings.
     pub duration_ms: Durations,
+    /// What the runs did that no solution needs (for instructors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrity: Vec<IntegrityFlag>,
 }
 
 impl Verdict {
@@ -117,6 +152,7 @@ impl Verdict {
             compile_output: String::new(),
             diagnostics: Vec::new(),
             duration_ms: Durations::default(),
+            integrity: Vec::new(),
         }
     }
 

@@ -4,9 +4,12 @@
 //! job holds in memfd files or page cache is not address space at all. The
 //! kernel's OOM killer then stops the job, and we can tell that it did.
 //!
+//! A CPU bandwidth limit (`cpu.max`, or `cpu.cfs_quota_us` in v1) keeps one
+//! job from taking every core of the machine.
+//!
 //! Both cgroup v1 (a hierarchy per controller) and v2 (one unified
-//! hierarchy) are handled; when neither is usable, the job runs with rlimits
-//! only.
+//! hierarchy) are handled. When neither is usable the sandbox refuses to run
+//! jobs, unless the operator accepted rlimits only (`--allow-no-cgroup`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,8 +19,12 @@ use std::time::Duration;
 pub struct JobCgroup {
     memory: PathBuf,
     pids: Option<PathBuf>,
+    cpu: Option<PathBuf>,
     version: Version,
 }
+
+/// The scheduler period CPU quotas are expressed in, in microseconds.
+const CPU_PERIOD_US: u64 = 100_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Version {
@@ -26,9 +33,10 @@ enum Version {
 }
 
 impl JobCgroup {
-    /// Creates `lockstep-<name>` below our own cgroup with the given budgets;
-    /// None when cgroups are not available to us.
-    pub fn create(name: &str, memory_bytes: u64, processes: u64) -> Option<Self> {
+    /// Creates `lockstep-<name>` below our own cgroup with the given budgets
+    /// (`cpus` 0: no CPU limit); None when cgroups are not available to us.
+    pub fn create(name: &str, memory_bytes: u64, processes: u64, cpus: u32) -> Option<Self> {
+        let quota = (cpus > 0).then(|| u64::from(cpus) * CPU_PERIOD_US);
         let membership = fs::read_to_string("/proc/self/cgroup").ok()?;
         let own = |controller: &str| {
             membership.lines().find_map(|line| {
@@ -64,9 +72,20 @@ impl JobCgroup {
                         && fs::write(dir.join("pids.max"), processes.to_string()).is_ok())
                     .then_some(dir)
                 });
+                let cpu = quota.and_then(|quota| {
+                    let dir = Path::new("/sys/fs/cgroup/cpu")
+                        .join(own("cpu")?)
+                        .join(format!("lockstep-{name}"));
+                    (fs::create_dir(&dir).is_ok()
+                        && fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_US.to_string())
+                            .is_ok()
+                        && fs::write(dir.join("cpu.cfs_quota_us"), quota.to_string()).is_ok())
+                    .then_some(dir)
+                });
                 let cgroup = JobCgroup {
                     memory,
                     pids,
+                    cpu,
                     version: Version::V1,
                 };
                 if written {
@@ -88,11 +107,15 @@ impl JobCgroup {
         let cgroup = JobCgroup {
             memory: dir.clone(),
             pids: None,
+            cpu: None,
             version: Version::V2,
         };
         let written = fs::write(dir.join("memory.max"), memory_bytes.to_string()).is_ok();
         let _ = fs::write(dir.join("memory.swap.max"), "0");
         let _ = fs::write(dir.join("pids.max"), processes.to_string());
+        if let Some(quota) = quota {
+            let _ = fs::write(dir.join("cpu.max"), format!("{quota} {CPU_PERIOD_US}"));
+        }
         if written {
             Some(cgroup)
         } else {
@@ -104,8 +127,8 @@ impl JobCgroup {
     /// Moves `pid` (and so everything it will start) into the job's cgroup.
     pub fn add(&self, pid: i32) -> std::io::Result<()> {
         fs::write(self.memory.join("cgroup.procs"), pid.to_string())?;
-        if let Some(pids) = &self.pids {
-            fs::write(pids.join("cgroup.procs"), pid.to_string())?;
+        for dir in [&self.pids, &self.cpu].into_iter().flatten() {
+            fs::write(dir.join("cgroup.procs"), pid.to_string())?;
         }
         Ok(())
     }
@@ -126,7 +149,7 @@ impl JobCgroup {
     /// Removes the cgroup once its processes are gone (they die with the
     /// job's PID namespace; give the kernel a moment to reap them).
     pub fn remove(self) {
-        for dir in [Some(&self.memory), self.pids.as_ref()]
+        for dir in [Some(&self.memory), self.pids.as_ref(), self.cpu.as_ref()]
             .into_iter()
             .flatten()
         {
@@ -137,5 +160,18 @@ impl JobCgroup {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
+    }
+}
+
+/// Whether this process can make job cgroups: the check a worker makes
+/// before it accepts jobs, so budgets fail closed.
+pub fn available() -> bool {
+    let probe = format!("probe-{}", std::process::id());
+    match JobCgroup::create(&probe, 64 * 1024 * 1024, 16, 0) {
+        Some(cgroup) => {
+            cgroup.remove();
+            true
+        }
+        None => false,
     }
 }

@@ -6,8 +6,9 @@
 //! ```text
 //! helper (host)          writes the uid/gid maps, relays the report
 //!  └─ stage 2            new user, mount, net, ipc, uts, pid namespaces; builds the root fs
-//!      └─ stage 3        PID 1 of the job: mounts /proc, runs each step, enforces wall time
-//!          └─ step       rlimits, no capabilities, no_new_privs, exec the program
+//!      └─ stage 3        PID 1 of the job: mounts /proc, pivots into the root, runs each step
+//!          └─ step       (run steps: a minimal root of its own), rlimits, no capabilities,
+//!                        no_new_privs, seccomp, exec the program
 //! ```
 //!
 //! The helper is a fresh single-threaded process, so `fork` is safe here.
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use nix::fcntl::{OFlag, open};
+use nix::mount::{MntFlags, umount2};
 use nix::mount::{MsFlags, mount};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sched::{CloneFlags, unshare};
@@ -35,12 +37,13 @@ use nix::sys::stat::Mode;
 use nix::sys::statvfs::{FsFlags, statvfs};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{
-    ForkResult, Gid, Pid, Uid, chdir, chroot, execve, fork, pipe2, sethostname, setresgid,
+    ForkResult, Gid, Pid, Uid, chdir, execve, fork, pipe2, pivot_root, sethostname, setresgid,
     setresuid,
 };
+use seccompiler::BpfProgram;
 
 use super::cgroup::JobCgroup;
-use super::{Exit, JobReport, JobSpec, Step, StepReport, paths};
+use super::{Exit, Isolation, JobReport, JobSpec, SandboxEvent, Step, StepReport, paths, seccomp};
 
 /// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
 /// per-user process limits apply and no job's files belong to real root.
@@ -187,9 +190,18 @@ fn run_helper() -> Result<JobReport> {
                 .max()
                 .unwrap_or(64)
                 + 8;
-            let cgroup = root
-                .then(|| JobCgroup::create(&child.to_string(), budget_mb * 1024 * 1024, processes))
-                .flatten();
+            let cgroup = JobCgroup::create(
+                &child.to_string(),
+                budget_mb * 1024 * 1024,
+                processes,
+                spec.cpus,
+            );
+            if cgroup.is_none() && spec.require_cgroup {
+                bail!(
+                    "no cgroup can be made for the job, so its memory, process and CPU budgets cannot be enforced; \
+                     run Lockstep as root or in a delegated cgroup (see the README), or accept rlimits only with --allow-no-cgroup"
+                );
+            }
             if let Some(cgroup) = &cgroup {
                 cgroup
                     .add(child.as_raw())
@@ -319,15 +331,16 @@ fn stage_root(spec: &JobSpec) -> Result<()> {
         Some("size=1m,mode=0755"),
     )
     .context("mount the root tmpfs")?;
-    for dir in ["etc", "dev", "proc", "job"] {
+    for dir in [
+        "etc",
+        "dev",
+        "proc",
+        "job",
+        RUN_ROOT.trim_start_matches('/'),
+    ] {
         fs::create_dir_all(root.join(dir))?;
     }
-    fs::write(
-        root.join("etc/hosts"),
-        "127.0.0.1 localhost\n::1 localhost ip6-localhost\n",
-    )?;
-    fs::write(root.join("etc/passwd"), "root:x:0:0:learner:/job:/bin/sh\n")?;
-    fs::write(root.join("etc/group"), "root:x:0:\n")?;
+    write_etc(&root.join("etc"))?;
     for top in ["bin", "lib", "lib32", "lib64", "sbin"] {
         if let Ok(target) = fs::read_link(Path::new("/").join(top)) {
             symlink(target, root.join(top))?;
@@ -413,12 +426,157 @@ fn enter_root(spec: &JobSpec) -> Result<()> {
     .context("mount /job")?;
     fs::create_dir_all(root.join("job/tmp"))?;
     fs::create_dir_all(root.join("job/out"))?;
-    // pivot_root refuses mounts inherited from a more privileged namespace
-    // (the host's root is one), so the job is chrooted instead. Without any
-    // capability and with no descriptor leading outside, it cannot climb out.
-    chroot(root).context("chroot")?;
+    // As root the staged mounts came from a more privileged namespace and
+    // are locked, and pivot_root refuses a locked new root; a recursive
+    // bind of it onto itself, made here, is a mount of this namespace.
+    mount(
+        Some(root),
+        root,
+        none,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        none,
+    )
+    .context("bind the root onto itself")?;
+    pivot_into(root)
+}
+
+/// Makes `new_root` (a mount point) the root and detaches the old one, so
+/// the host's mount tree is gone from this namespace rather than hidden
+/// behind a `chroot`. `pivot_root(".", ".")` stacks the old root on the new
+/// one; unmounting "." then drops it (the order bubblewrap uses).
+fn pivot_into(new_root: &Path) -> Result<()> {
+    chdir(new_root)?;
+    pivot_root(".", ".").context("pivot_root")?;
+    umount2(".", MntFlags::MNT_DETACH).context("detach the old root")?;
     chdir("/")?;
     Ok(())
+}
+
+/// The few files of `/etc` a program may look at.
+fn write_etc(etc: &Path) -> Result<()> {
+    fs::write(
+        etc.join("hosts"),
+        "127.0.0.1 localhost\n::1 localhost ip6-localhost\n",
+    )?;
+    fs::write(etc.join("passwd"), "root:x:0:0:learner:/job:/bin/sh\n")?;
+    fs::write(etc.join("group"), "root:x:0:\n")?;
+    fs::write(etc.join("nsswitch.conf"), "hosts: files\n")?;
+    Ok(())
+}
+
+/// Where a run step's own root is assembled (inside the job's root; each
+/// step mounts over it in a mount namespace of its own).
+const RUN_ROOT: &str = "/run-root";
+/// Size of a run step's fresh `/job`, in MiB.
+const RUN_SCRATCH_MB: u64 = 64;
+/// The shared objects a compiled Rust program loads: the dynamic loader
+/// and the C runtime (glibc, libgcc's unwinder). Whichever exist are shown.
+const LOADERS: &[&str] = &["/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1"];
+const C_RUNTIME: &[&str] = &[
+    "libc.so.6",
+    "libm.so.6",
+    "libgcc_s.so.1",
+    "libpthread.so.0",
+    "libdl.so.2",
+    "librt.so.1",
+    "libutil.so.1",
+];
+const DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+];
+
+/// In a run step's process, before privileges go: a mount namespace of its
+/// own whose root holds only `binary` (execute-only, at [`paths::PROGRAM`]),
+/// the C runtime, a few devices, `/etc` basics and an empty `/job`. No
+/// `/proc`, no `/usr`, nothing to exec but the program itself, and nothing
+/// a previous step wrote.
+fn enter_run_root(binary: &str) -> Result<()> {
+    let none: Option<&str> = None;
+    let program = job_path(binary)?;
+    // Execute-only: the step runs it but cannot read it (it has no
+    // CAP_DAC_OVERRIDE, and the bind below is read-only).
+    fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o111),
+    )
+    .context("make the program execute-only")?;
+    unshare(CloneFlags::CLONE_NEWNS).context("new mount namespace for the run")?;
+    let root = Path::new(RUN_ROOT);
+    mount(
+        Some("tmpfs"),
+        root,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("size=1m,mode=0755"),
+    )
+    .context("mount the run root")?;
+    for dir in ["etc", "dev", "job", "run"] {
+        fs::create_dir_all(root.join(dir))?;
+    }
+    write_etc(&root.join("etc"))?;
+    let scratch = format!("size={RUN_SCRATCH_MB}m,mode=0755");
+    mount(
+        Some("tmpfs"),
+        &root.join("job"),
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(scratch.as_str()),
+    )
+    .context("mount the run's /job")?;
+    fs::create_dir_all(root.join("job/tmp"))?;
+
+    let mut files: Vec<(PathBuf, String, bool)> =
+        vec![(program, paths::PROGRAM.to_string(), false)];
+    let lib_dir = format!("/lib/{}-linux-gnu", std::env::consts::ARCH);
+    for name in C_RUNTIME {
+        let path = Path::new(&lib_dir).join(name);
+        if path.exists() {
+            files.push((path.clone(), path.to_string_lossy().into_owned(), false));
+        }
+    }
+    for loader in LOADERS.iter().filter(|l| Path::new(l).exists()) {
+        files.push((PathBuf::from(loader), loader.to_string(), false));
+    }
+    for device in DEVICES {
+        files.push((PathBuf::from(device), device.to_string(), true));
+    }
+    for (source, target, writable) in files {
+        // Links (the loader's) resolve here, in the job's root.
+        let source = source.canonicalize().unwrap_or(source);
+        let target = root.join(target.trim_start_matches('/'));
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::File::create(&target)?;
+        mount(Some(&source), &target, none, MsFlags::MS_BIND, none)
+            .with_context(|| format!("bind {}", source.display()))?;
+        let mut flags =
+            MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_NOSUID | mount_flags_of(&target);
+        flags |= if writable {
+            MsFlags::MS_NOEXEC
+        } else {
+            MsFlags::MS_RDONLY
+        };
+        mount(none, &target, none, flags, none)
+            .with_context(|| format!("remount {}", target.display()))?;
+    }
+    mount(
+        none,
+        root,
+        none,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_BIND
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV,
+        none,
+    )
+    .context("make the run root read-only")?;
+    pivot_into(root)
 }
 
 /// The flags a bind of this mount must keep (the kernel refuses to clear them
@@ -473,15 +631,24 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
         let _ = fs::write(Path::new("/proc/sys").join(sysctl), value);
     }
 
+    let filters = Filters {
+        toolchain: seccomp::filters(&Isolation::Toolchain)?,
+        run: seccomp::filters(&Isolation::Run {
+            binary: String::new(),
+            results: false,
+        })?,
+    };
     let mut steps = Vec::with_capacity(spec.steps.len());
     let mut stopped = false;
-    for step in &spec.steps {
+    for (index, step) in spec.steps.iter().enumerate() {
         if stopped {
             steps.push(StepReport {
                 name: step.name.clone(),
+                activity: step.isolation.activity(),
                 exit: Exit::Skipped,
                 stdout: String::new(),
                 stderr: String::new(),
+                results: String::new(),
                 truncated: false,
                 wall_ms: 0,
                 cpu_ms: 0,
@@ -490,8 +657,16 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
             continue;
         }
         prepare_files(step)?;
-        eprintln!("{}{}", super::STEP_MARKER, step.name);
-        let report = run_step(step, existing_tasks)?;
+        let event = SandboxEvent::StepStarted {
+            index,
+            activity: step.isolation.activity(),
+        };
+        eprintln!("{}", serde_json::to_string(&event)?);
+        let filters = match step.isolation {
+            Isolation::Toolchain => &filters.toolchain,
+            Isolation::Run { .. } => &filters.run,
+        };
+        let report = run_step(step, filters, existing_tasks)?;
         stopped = step.must_succeed && !report.succeeded();
         steps.push(report);
     }
@@ -529,11 +704,24 @@ fn job_path(relative: &str) -> Result<PathBuf> {
     Ok(Path::new(paths::JOB).join(path))
 }
 
+/// The seccomp filters of each isolation, compiled once per job.
+struct Filters {
+    toolchain: Vec<BpfProgram>,
+    run: Vec<BpfProgram>,
+}
+
+/// Largest results report kept from a run's harness.
+const RESULTS_BYTES: usize = 2 * 1024 * 1024;
+
 /// Runs one step to completion, timeout or flood, then kills whatever it left behind.
-fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
-    let argv: Vec<CString> = step
-        .argv
+fn run_step(step: &Step, filters: &[BpfProgram], existing_tasks: u64) -> Result<StepReport> {
+    let program = match step.isolation {
+        Isolation::Toolchain => None,
+        Isolation::Run { .. } => Some(paths::PROGRAM.to_string()),
+    };
+    let argv: Vec<CString> = program
         .iter()
+        .chain(&step.argv)
         .map(|a| CString::new(a.as_str()))
         .collect::<Result<_, _>>()?;
     let env: Vec<CString> = BASE_ENV
@@ -547,18 +735,30 @@ fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
     }
     let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let results = match step.isolation {
+        Isolation::Run { results: true, .. } => Some(pipe2(OFlag::O_CLOEXEC)?),
+        _ => None,
+    };
     let cpu_before = children_cpu_ms();
     let started = Instant::now();
     // SAFETY: stage 3 is single-threaded.
     let child = match unsafe { fork() }? {
         ForkResult::Child => {
             drop((out_r, err_r));
+            let results_w = results.map(|(read, write)| {
+                drop(read);
+                write
+            });
             let error = exec_step(
                 step,
                 &argv,
                 &env,
-                out_w.as_raw_fd(),
-                err_w.as_raw_fd(),
+                Descriptors {
+                    stdout: out_w.as_raw_fd(),
+                    stderr: err_w.as_raw_fd(),
+                    results: results_w.as_ref().map(|fd| fd.as_raw_fd()),
+                },
+                filters,
                 existing_tasks,
             );
             let _ = writeln!(std::io::stderr(), "cannot run {}: {error:#}", step.argv[0]);
@@ -571,7 +771,11 @@ fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
 
     let deadline = started + Duration::from_millis(step.limits.wall_ms);
     let cap = step.limits.output_bytes;
-    let mut streams = [Capture::new(out_r, cap), Capture::new(err_r, cap)];
+    let mut streams = vec![Capture::new(out_r, cap), Capture::new(err_r, cap)];
+    if let Some((results_r, results_w)) = results {
+        drop(results_w);
+        streams.push(Capture::new(results_r, RESULTS_BYTES));
+    }
     let mut exit = None;
     while streams.iter().any(|s| s.open) {
         let now = Instant::now();
@@ -598,7 +802,7 @@ fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
         }
         if streams
             .iter()
-            .any(|s| s.total > cap.saturating_mul(FLOOD_FACTOR))
+            .any(|s| s.total > s.cap.saturating_mul(FLOOD_FACTOR))
         {
             exit = Some(Exit::OutputLimit);
             break;
@@ -633,13 +837,20 @@ fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
         Some(WaitStatus::Signaled(_, signal, _)) => Exit::Signal(signal as i32),
         _ => Exit::Signal(libc::SIGKILL),
     });
-    let truncated = streams.iter().any(|s| s.total > cap);
-    let [stdout, stderr] = streams.map(Capture::into_text);
+    let truncated = streams.iter().any(|s| s.total > s.cap);
+    let mut texts = streams.into_iter().map(Capture::into_text);
+    let (stdout, stderr) = (
+        texts.next().unwrap_or_default(),
+        texts.next().unwrap_or_default(),
+    );
+    let results = texts.next().unwrap_or_default();
     Ok(StepReport {
         name: step.name.clone(),
+        activity: step.isolation.activity(),
         exit,
         stdout,
         stderr,
+        results,
         truncated,
         wall_ms,
         cpu_ms: children_cpu_ms().saturating_sub(cpu_before),
@@ -647,38 +858,68 @@ fn run_step(step: &Step, existing_tasks: u64) -> Result<StepReport> {
     })
 }
 
-/// In the forked step process: limits, no privileges, then exec. Returns only on failure.
+/// The descriptors a step's process writes to.
+struct Descriptors {
+    stdout: RawFd,
+    stderr: RawFd,
+    /// The harness's results pipe, moved to [`paths::RESULTS_FD`].
+    results: Option<RawFd>,
+}
+
+/// In the forked step process: its root, limits, no privileges, the
+/// seccomp filter, then exec. Returns only on failure.
 fn exec_step(
     step: &Step,
     argv: &[CString],
     env: &[CString],
-    out: RawFd,
-    err: RawFd,
+    fds: Descriptors,
+    filters: &[BpfProgram],
     existing_tasks: u64,
 ) -> anyhow::Error {
     let result = (|| -> Result<std::convert::Infallible> {
+        if let Isolation::Run { binary, .. } = &step.isolation {
+            enter_run_root(binary)?;
+        }
         let null = open("/dev/null", OFlag::O_RDONLY, Mode::empty())?;
-        // SAFETY: dup2 on descriptors we own, in the child before exec.
+        // SAFETY: dup2/fcntl on descriptors we own, in the child before exec.
         unsafe {
             if libc::dup2(null.as_raw_fd(), 0) < 0
-                || libc::dup2(out, 1) < 0
-                || libc::dup2(err, 2) < 0
+                || libc::dup2(fds.stdout, 1) < 0
+                || libc::dup2(fds.stderr, 2) < 0
             {
                 bail!("dup2 failed");
             }
+            // /dev/null may have taken descriptor 3 itself: close it before
+            // the results pipe moves there.
+            drop(null);
+            if let Some(results) = fds.results {
+                // dup2 onto itself would keep close-on-exec; clear it then.
+                let moved = if results == paths::RESULTS_FD {
+                    libc::fcntl(results, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(results, paths::RESULTS_FD)
+                };
+                if moved < 0 {
+                    bail!("cannot open the results pipe");
+                }
+            }
         }
-        drop(null);
+        let first_closed = if fds.results.is_some() {
+            paths::RESULTS_FD as u32 + 1
+        } else {
+            3
+        };
         // Only stdin, stdout and stderr cross into the step. Descriptors our
         // own parent left open without close-on-exec (a directory of the
         // host, a jobserver pipe, a listening socket) would otherwise reach
-        // the job, and a host directory leads straight out of the chroot
+        // the job, and a host directory leads straight out of the root
         // (`/proc/self/fd/N/etc/...`).
         // SAFETY: closing descriptors in the child before exec; nothing here
         // uses them any more.
         unsafe {
-            if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+            if libc::syscall(libc::SYS_close_range, first_closed, u32::MAX, 0u32) != 0 {
                 // Kernels before 5.9: one by one.
-                for fd in 3..65_536 {
+                for fd in first_closed as i32..65_536 {
                     libc::close(fd);
                 }
             }
@@ -711,6 +952,7 @@ fn exec_step(
         )?;
         setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
         drop_privileges()?;
+        seccomp::install(filters)?;
         Ok(execve(&argv[0], argv, env)?)
     })();
     match result {

@@ -12,6 +12,13 @@
 //! * a fixed environment, no capabilities, `no_new_privs`, no nested user
 //!   namespaces, and rlimits on CPU, address space, processes, file size and
 //!   open files; the wall clock is enforced from outside the job's processes;
+//! * a seccomp filter on every step ([`seccomp`]) keeps rarely needed kernel
+//!   interfaces (io_uring, BPF, keyrings, userfaultfd, perf, mounts,
+//!   namespaces, module loading, exotic socket families) out of reach;
+//! * learner code runs in a second, minimal root ([`Isolation::Run`]): only
+//!   its own binary (execute-only), the C runtime and a fresh scratch
+//!   directory; no `/proc`, no shell, interpreter or compiler, and it cannot
+//!   start processes;
 //! * when the job ends, its PID namespace is torn down: every process dies.
 //!
 //! The work happens in a helper process (`lockstep __sandbox`, see
@@ -19,8 +26,9 @@
 //! answers with a [`JobReport`] on stdout. When Lockstep runs as root the
 //! job's processes run as an unprivileged host uid, so process limits bite.
 
-mod cgroup;
+pub mod cgroup;
 pub mod init;
+mod seccomp;
 
 use std::io::{BufRead, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -39,6 +47,11 @@ pub mod paths {
     pub const DEPS: &str = "/deps";
     /// The job's scratch directory (the working directory of every step).
     pub const JOB: &str = "/job";
+    /// Where a run step finds the binary it runs: the same path for every
+    /// run, so a program cannot tell builds apart by its own name.
+    pub const PROGRAM: &str = "/run/program";
+    /// The descriptor on which a run step's trusted harness reports results.
+    pub const RESULTS_FD: i32 = 3;
 }
 
 /// Resource limits of one step.
@@ -92,16 +105,61 @@ pub struct JobFile {
     pub contents: String,
 }
 
+/// Where a step runs, and so what it can see and do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// The compilers' root: `/usr` (the linker), the toolchain, the
+    /// dependency cache and the job's `/job`; may start processes.
+    Toolchain,
+    /// Learner code: a fresh root per step holding only `binary` (a file
+    /// under `/job`, shown execute-only at [`paths::PROGRAM`]), the C
+    /// runtime, a few devices and an empty `/job`. No `/proc`, no helper
+    /// programs, no new processes. With `results`, a pipe is open on
+    /// [`paths::RESULTS_FD`] for the trusted test harness.
+    Run {
+        /// The program, relative to `/job`.
+        binary: String,
+        /// Whether to open the results pipe.
+        results: bool,
+    },
+}
+
+/// What a job is doing, as learners see it.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    /// Compiling (any [`Isolation::Toolchain`] step).
+    #[default]
+    Compiling,
+    /// Running learner code (any [`Isolation::Run`] step).
+    Running,
+}
+
+impl Isolation {
+    /// The activity a step in this isolation is part of.
+    pub fn activity(&self) -> Activity {
+        match self {
+            Isolation::Toolchain => Activity::Compiling,
+            Isolation::Run { .. } => Activity::Running,
+        }
+    }
+}
+
 /// One program run inside the sandbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     /// A name for logs and reports (`compile`, `test`…).
     pub name: String,
+    /// Where it runs.
+    pub isolation: Isolation,
     /// Files to write before the step runs.
     pub write: Vec<JobFile>,
     /// Files to delete before the step runs (e.g. test sources before the run).
     pub delete: Vec<String>,
-    /// Program and arguments (absolute paths inside the sandbox).
+    /// Program and arguments (absolute paths inside the sandbox). For
+    /// [`Isolation::Run`] the program is always [`paths::PROGRAM`] and
+    /// `argv` holds only its arguments.
     pub argv: Vec<String>,
     /// Environment, on top of the fixed base (PATH, HOME, TMPDIR, LANG).
     pub env: Vec<(String, String)>,
@@ -122,6 +180,11 @@ pub struct JobSpec {
     pub scratch_mb: u64,
     /// Steps, in order.
     pub steps: Vec<Step>,
+    /// Refuse to run when no cgroup can be made for the job (memory,
+    /// process and CPU budgets fail closed).
+    pub require_cgroup: bool,
+    /// CPU bandwidth of the whole job, in CPUs (0: no limit).
+    pub cpus: u32,
 }
 
 /// How a step ended.
@@ -145,12 +208,19 @@ pub enum Exit {
 pub struct StepReport {
     /// The step's name.
     pub name: String,
+    /// What the step was part of.
+    #[serde(default)]
+    pub activity: Activity,
     /// How it ended.
     pub exit: Exit,
     /// Captured stdout (lossy UTF-8, capped).
     pub stdout: String,
     /// Captured stderr (lossy UTF-8, capped).
     pub stderr: String,
+    /// What the trusted harness reported on the results pipe
+    /// ([`Isolation::Run`] with `results` only).
+    #[serde(default)]
+    pub results: String,
     /// Whether output was cut off.
     pub truncated: bool,
     /// Wall-clock time.
@@ -166,6 +236,12 @@ impl StepReport {
     /// Whether the step exited 0.
     pub fn succeeded(&self) -> bool {
         self.exit == Exit::Code(0)
+    }
+
+    /// Whether the seccomp filter stopped the step (SIGSYS): it made a
+    /// system call no solution needs.
+    pub fn blocked_syscall(&self) -> bool {
+        self.exit == Exit::Signal(libc::SIGSYS)
     }
 
     /// Whether the step looks like it ran out of memory: killed by the kernel,
@@ -201,17 +277,33 @@ pub struct Sandbox {
     pub toolchain: PathBuf,
     /// Host path of the dependency rlibs.
     pub deps: PathBuf,
+    /// Whether a job must get a cgroup (see [`JobSpec::require_cgroup`]).
+    pub require_cgroup: bool,
+    /// CPU bandwidth per job (see [`JobSpec::cpus`]).
+    pub cpus: u32,
 }
 
 /// The name of the hidden command that runs [`init::main`].
 pub const HELPER_COMMAND: &str = "__sandbox";
 
-/// Receives the name of each step as it starts (for live progress).
-pub type Progress = tokio::sync::mpsc::UnboundedSender<String>;
+/// Follows what the job is doing (for live progress): it holds the latest
+/// [`Activity`], so a slow reader skips states rather than queueing them.
+pub type Progress = tokio::sync::watch::Sender<Activity>;
 
-/// How the helper announces a step on its stderr (only PID 1 of the job
-/// writes there; the steps' own stderr is a separate pipe).
-pub const STEP_MARKER: &str = "@step ";
+/// What the helper tells the host while a job runs, one JSON object a line
+/// on its stderr (only PID 1 of the job writes there; the steps' own output
+/// goes to separate pipes, so learner code cannot forge these).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SandboxEvent {
+    /// Step `index` is starting.
+    StepStarted {
+        /// Its position in the job.
+        index: usize,
+        /// What it is part of.
+        activity: Activity,
+    },
+}
 
 /// Largest report the helper may send back.
 const MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
@@ -232,6 +324,8 @@ impl Sandbox {
             deps: self.deps.clone(),
             scratch_mb,
             steps,
+            require_cgroup: self.require_cgroup,
+            cpus: self.cpus,
         };
         let spec = serde_json::to_vec(&spec)?;
         let mut command = Command::new(&self.helper);
@@ -277,16 +371,16 @@ impl Sandbox {
                 .split(b'\n')
                 .map_while(Result::ok)
             {
-                match (line.strip_prefix(STEP_MARKER.as_bytes()), &progress) {
-                    (Some(step), Some(progress)) => {
-                        let _ = progress.send(String::from_utf8_lossy(step).into_owned());
+                match (serde_json::from_slice::<SandboxEvent>(&line), &progress) {
+                    (Ok(SandboxEvent::StepStarted { activity, .. }), Some(progress)) => {
+                        progress.send_replace(activity);
                     }
-                    (Some(_), None) => {}
-                    (None, _) if err.len() < 64 * 1024 => {
+                    (Ok(_), None) => {}
+                    (Err(_), _) if err.len() < 64 * 1024 => {
                         err.extend_from_slice(&line);
                         err.push(b'\n');
                     }
-                    (None, _) => {}
+                    (Err(_), _) => {}
                 }
             }
             err
