@@ -587,3 +587,44 @@ async fn charts_are_svg_with_table_fallbacks() {
     );
     assert!(!page.contains("style="));
 }
+
+#[tokio::test]
+async fn runs_that_did_what_no_solution_needs_are_flagged_for_instructors() {
+    let f = fixture().await;
+    let mut flagged = verdict(&[("visible::t1", false, false, None)]);
+    flagged["status"] = json!("error");
+    flagged["reason"] = json!("runtime_error");
+    flagged["integrity"] = json!(["blocked_syscall", "exited_mid_run"]);
+    let id = submission(&f.app, f.ada.id, "fn a() {}\n", &flagged, 5).await;
+
+    let page = f
+        .teacher
+        .page(&format!("/instructor/submissions/{id}"))
+        .await;
+    assert!(page.contains("Worth a look"), "{page}");
+    assert!(page.contains("exited in the middle of the test run"));
+    assert!(page.contains("starting a process"));
+    // An ordinary failure carries no such note.
+    let page = f
+        .teacher
+        .page(&format!("/instructor/submissions/{}", f.bo_last))
+        .await;
+    assert!(!page.contains("Worth a look"));
+
+    let csv = f
+        .teacher
+        .page(&format!(
+            "/instructor/cohorts/{}/export/submissions.csv",
+            f.cohort
+        ))
+        .await;
+    assert!(
+        csv.lines().next().unwrap().ends_with(",integrity_flags"),
+        "{csv}"
+    );
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{id},")))
+        .expect("the flagged submission is exported");
+    assert!(row.ends_with(",blocked_syscall exited_mid_run"), "{row}");
+}

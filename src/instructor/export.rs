@@ -39,7 +39,9 @@ pub const SUBMISSIONS: Export = Export {
     sql: "SELECT s.id::text, s.user_id::text, u.email, s.exercise_id, s.mode, s.status,
                  s.verdict_status, s.tests_passed::text, s.tests_total::text,
                  to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                 to_char(s.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                 to_char(s.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                 coalesce((SELECT string_agg(flag, ' ')
+                             FROM jsonb_array_elements_text(s.verdict->'integrity') flag), '')
             FROM cohort_members m
             JOIN users u ON u.id = m.user_id
             JOIN submissions s ON s.user_id = m.user_id
@@ -57,6 +59,8 @@ pub const SUBMISSIONS: Export = Export {
         ("tests_total", Kind::Number),
         ("created_at", Kind::Text),
         ("finished_at", Kind::Text),
+        // Space-separated `IntegrityFlag`s: what a run did that no solution needs.
+        ("integrity_flags", Kind::Text),
     ],
 };
 
