@@ -1,6 +1,9 @@
-//! Grader benchmark: submit→verdict latency on a warm pool versus a bare
-//! `cargo test` of the same crate on the same warm dependencies, measured in
-//! the same run, and throughput with 20 submissions in flight.
+//! Grader benchmark: submit→verdict latency on a warm pool versus two
+//! baselines measured in the same run: a direct `rustc` build of the same
+//! crate against the same prebuilt rlibs (library, then tests, then running
+//! them; no sandbox, no queue — the grader's floor) and a bare `cargo test`.
+//! Then throughput with 20 submissions in flight, against 20 direct builds
+//! two at a time.
 //!
 //! Run: `cargo bench --bench grader` (uses `DATABASE_URL` or a private
 //! PostgreSQL under `target/bench-data`). Prints figures; asserts nothing.
@@ -73,17 +76,21 @@ async fn run() -> anyhow::Result<()> {
         stop.clone(),
     ));
 
+    let direct_dir = bench_dir.join("direct");
+    let direct = DirectRustc::new(&manifest, exercise, &direct_dir)?;
     let baseline_crate = bench_dir.join("baseline");
     write_baseline_crate(&baseline_crate, &workspace, exercise, &solution)?;
     let baseline_target = bench_dir.join("baseline-target");
     // Warm both: dependencies built for the baseline, one job through the pool.
     bare_cargo_test(&baseline_crate, &baseline_target, &solution, 0)?;
+    direct.build_and_test(&variant(&solution, 0), "warm")?;
     submit_and_wait(&db, exercise, &solution, 0).await?;
 
     let mut bare = Vec::new();
+    let mut rustc = Vec::new();
     let mut sandboxed = Vec::new();
     for round in 1..=ROUNDS {
-        // Interleaved so machine noise hits both alike; each round changes the
+        // Interleaved so machine noise hits all alike; each round changes the
         // code so nothing is cached.
         bare.push(bare_cargo_test(
             &baseline_crate,
@@ -91,8 +98,30 @@ async fn run() -> anyhow::Result<()> {
             &solution,
             round,
         )?);
+        rustc.push(direct.build_and_test(&variant(&solution, round), "round")?);
         sandboxed.push(submit_and_wait(&db, exercise, &solution, round).await?);
     }
+
+    // Two direct builds at a time (the machine's cores), 20 in all.
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let lanes: Vec<_> = (0..2)
+            .map(|lane| {
+                let (direct, solution) = (&direct, &solution);
+                scope.spawn(move || -> anyhow::Result<()> {
+                    for i in 0..IN_FLIGHT / 2 {
+                        direct.build_and_test(&variant(solution, 2000 + lane * 100 + i), &format!("lane{lane}"))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for lane in lanes {
+            lane.join().expect("a baseline lane")?;
+        }
+        Ok(())
+    })?;
+    let direct_throughput = IN_FLIGHT as f64 / started.elapsed().as_secs_f64();
 
     let started = Instant::now();
     let mut ids = Vec::new();
@@ -108,10 +137,16 @@ async fn run() -> anyhow::Result<()> {
     let _ = pool.await;
 
     let (bare_p50, bare_p95) = percentiles(&mut bare);
+    let (rustc_p50, rustc_p95) = percentiles(&mut rustc);
     let (lock_p50, lock_p95) = percentiles(&mut sandboxed);
     println!(
         "grader benchmark: exercise {EXERCISE}, {ROUNDS} rounds, {cores} cores, {} workers",
         cores
+    );
+    println!(
+        "  direct rustc lib+tests+run:      p50 {:>6.0} ms   p95 {:>6.0} ms",
+        ms(rustc_p50),
+        ms(rustc_p95)
     );
     println!(
         "  bare `cargo test` (warm deps):   p50 {:>6.0} ms   p95 {:>6.0} ms",
@@ -124,13 +159,22 @@ async fn run() -> anyhow::Result<()> {
         ms(lock_p95)
     );
     println!(
-        "  ratio (p50 lockstep / p50 bare): {:.2}",
-        lock_p50.as_secs_f64() / bare_p50.as_secs_f64()
+        "  ratio (p50 lockstep / p50 direct rustc): {:.2}   (target ≤ 1.10)",
+        lock_p50.as_secs_f64() / rustc_p50.as_secs_f64()
     );
     println!(
-        "  throughput: {IN_FLIGHT} submissions in flight graded in {:.2} s = {:.1} verdicts/s",
+        "  ratio (p50 lockstep / p50 bare cargo):   {:.2}",
+        lock_p50.as_secs_f64() / bare_p50.as_secs_f64()
+    );
+    let throughput = IN_FLIGHT as f64 / throughput_elapsed.as_secs_f64();
+    println!(
+        "  throughput: {IN_FLIGHT} submissions in flight graded in {:.2} s = {:.2} verdicts/s",
         throughput_elapsed.as_secs_f64(),
-        IN_FLIGHT as f64 / throughput_elapsed.as_secs_f64()
+        throughput
+    );
+    println!(
+        "  direct rustc, 2 at a time: {direct_throughput:.2} builds/s; ratio {:.2}   (target ≥ 0.90)",
+        throughput / direct_throughput
     );
     Ok(())
 }
@@ -260,4 +304,84 @@ fn default_settings() -> lockstep::config::Settings {
         settings: lockstep::config::Settings,
     }
     Args::parse_from(["lockstep"]).settings
+}
+
+/// The grader's floor: the same two `rustc` calls the judge makes (the
+/// solution as the exercise's library, then the visible and hidden tests
+/// against it, both against the prebuilt rlibs, debuginfo off), then the
+/// test binary, with no sandbox, harness, queue or database.
+struct DirectRustc {
+    rustc: PathBuf,
+    externs: Vec<String>,
+    deps_dir: PathBuf,
+    crate_name: String,
+    dir: PathBuf,
+}
+
+impl DirectRustc {
+    fn new(manifest: &deps::Manifest, exercise: &Exercise, dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("visible.rs"), &exercise.visible_tests)?;
+        std::fs::write(dir.join("hidden.rs"), &exercise.hidden_tests)?;
+        std::fs::write(dir.join("tests.rs"), "mod visible;\nmod hidden;\n")?;
+        Ok(Self {
+            rustc: manifest.toolchain.join("bin/rustc"),
+            externs: manifest
+                .externs
+                .iter()
+                .map(|(name, file)| format!("{name}={}", manifest.deps_dir.join(file).display()))
+                .collect(),
+            deps_dir: manifest.deps_dir.clone(),
+            crate_name: exercise.crate_name.clone(),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Builds and runs `code` in a directory of its own named `lane`.
+    fn build_and_test(&self, code: &str, lane: &str) -> anyhow::Result<Duration> {
+        let out = self.dir.join(lane);
+        std::fs::create_dir_all(&out)?;
+        std::fs::write(out.join("lib.rs"), code)?;
+        let rlib = out.join(format!("lib{}.rlib", self.crate_name));
+        let tests = out.join("tests");
+        let started = Instant::now();
+        self.rustc(&[
+            "--crate-type",
+            "lib",
+            "--crate-name",
+            &self.crate_name,
+            out.join("lib.rs").to_str().unwrap(),
+            "-o",
+            rlib.to_str().unwrap(),
+        ])?;
+        self.rustc(&[
+            "--test",
+            self.dir.join("tests.rs").to_str().unwrap(),
+            "-o",
+            tests.to_str().unwrap(),
+            "--extern",
+            &format!("{}={}", self.crate_name, rlib.display()),
+            "-A",
+            "warnings",
+        ])?;
+        let run = Command::new(&tests).arg("--quiet").output()?;
+        anyhow::ensure!(run.status.success(), "the direct build's tests failed");
+        Ok(started.elapsed())
+    }
+
+    fn rustc(&self, args: &[&str]) -> anyhow::Result<()> {
+        let mut command = Command::new(&self.rustc);
+        command.args(["--edition", "2024", "-C", "debuginfo=0", "-L"]);
+        command.arg(format!("dependency={}", self.deps_dir.display()));
+        for name_and_path in &self.externs {
+            command.args(["--extern", name_and_path]);
+        }
+        let output = command.args(args).output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "rustc failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(())
+    }
 }

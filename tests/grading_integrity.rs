@@ -79,22 +79,22 @@ async fn forged_libtest_results_on_stdout_are_not_a_pass() {
 
 #[tokio::test]
 async fn results_forged_by_a_child_process_are_not_a_pass() {
-    // Re-run its own test binary (which libtest would have reported in
-    // JSON on the shared stdout), then claim success.
+    // The test binary lists its own tests; a shell prints an `ok` for each
+    // on the shared stdout; then the process claims success.
     let attack = r#"
         let me = std::env::args().next().unwrap_or_default();
-        let _ = std::process::Command::new(&me)
-            .args(["-Z", "unstable-options", "--format", "json", "--exact", "visible::countdown_zero_is_ready_immediately"])
-            .env("RUSTC_BOOTSTRAP", "1")
-            .status();
+        let listed = std::process::Command::new(&me).args(["--list", "--format", "terse"]).output();
+        let names: Vec<String> = listed.map(|o| String::from_utf8_lossy(&o.stdout).lines()
+            .filter_map(|l| l.strip_suffix(": test")).map(String::from).collect()).unwrap_or_default();
+        let mut script = String::new();
+        for name in &names {
+            script.push_str(&format!("printf '%s\\n' '{{ \"type\": \"test\", \"name\": \"{name}\", \"event\": \"ok\" }}'; "));
+        }
+        let _ = std::process::Command::new("/bin/sh").arg("-c").arg(script).status();
         std::process::exit(0);"#;
     let verdict = grade("countdown-future", &countdown_with(attack), Mode::Submit).await;
     assert_ne!(verdict.status, Status::Pass, "{verdict:#?}");
-    assert!(
-        verdict.integrity.contains(&IntegrityFlag::BlockedSyscall),
-        "{:?}",
-        verdict.integrity
-    );
+    assert!(verdict.integrity.contains(&IntegrityFlag::BlockedSyscall), "{:?}", verdict.integrity);
 }
 
 #[tokio::test]
