@@ -259,3 +259,43 @@ async fn memory_outside_the_address_space_is_capped_by_the_cgroup() {
     assert!(held(&steps[0]) <= 1024, "memfd: {:?}", steps[0]);
     assert!(held(&steps[1]) <= 512, "shm: {:?}", steps[1]);
 }
+
+#[test]
+fn the_grader_refuses_to_run_where_it_cannot_make_a_cgroup() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("not root: cannot drop to an unprivileged user to try");
+        return;
+    }
+    // An unprivileged user cannot make cgroups here; the binary is copied
+    // where that user may run it.
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-cgroup");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let binary = tmp.join("lockstep");
+    std::fs::copy(env!("CARGO_BIN_EXE_lockstep"), &binary).unwrap();
+    let programme = common::programme();
+    let exercise = programme.exercise("countdown-future").unwrap();
+    let grade = |extra: &[&str]| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary)
+            .arg("grade")
+            .arg("countdown-future")
+            .arg(exercise.dir.join("solution.rs"))
+            .arg("--curriculum")
+            .arg(exercise.dir.parent().unwrap().parent().unwrap().parent().unwrap())
+            .args(["--data-dir", "/nonexistent/lockstep"])
+            .args(extra)
+            .current_dir(&tmp)
+            .output()
+            .unwrap()
+    };
+    let refused = grade(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("cannot make a cgroup"), "{stderr}");
+    assert!(stderr.contains("--allow-no-cgroup"), "{stderr}");
+    // Allowed, it goes past that check (and fails later, on the data dir).
+    let allowed = grade(&["--allow-no-cgroup"]);
+    let stderr = String::from_utf8_lossy(&allowed.stderr);
+    assert!(!stderr.contains("cannot make a cgroup"), "{stderr}");
+}
