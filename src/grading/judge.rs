@@ -35,14 +35,7 @@ impl Default for Ceiling {
     }
 }
 
-/// What to grade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Every test, hidden ones included.
-    Submit,
-    /// Visible tests only (the editor's "Run visible tests").
-    Visible,
-}
+pub use super::job::Mode;
 
 /// Compiles and runs code in the sandbox.
 #[derive(Debug, Clone)]

@@ -168,15 +168,15 @@ impl<'a> AfterWork<'a> {
         let last_pass = history::last_pass(&state.db, user.id, &exercise.id).await?;
         let mut out_of_date = None;
         let mut passing_code = String::new();
-        if let Some((submission_id, code, hash)) = &last_pass {
-            passing_code = code.clone();
-            if hash.as_deref() != Some(exercise.content_hash.as_str()) {
-                let old = match hash {
+        if let Some(pass) = &last_pass {
+            passing_code = pass.code.clone();
+            if pass.exercise_hash.as_deref() != Some(exercise.content_hash.as_str()) {
+                let old = match &pass.exercise_hash {
                     Some(hash) => record::version_text(&state.db, hash).await?,
                     None => None,
                 };
                 out_of_date = Some(OutOfDate {
-                    submission_id: *submission_id,
+                    submission_id: pass.id,
                     changes_html: old
                         .map(|old| history::diff(&old, &record::visible_text(exercise)).0),
                 });
