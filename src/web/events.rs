@@ -18,12 +18,13 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
-use crate::app::AppState;
+use crate::auth::Role;
 use crate::auth::cohorts::learners_taught_by;
-use crate::auth::{CurrentUser, Role};
 use crate::grading::job::JobEvent;
 use crate::grading::queue::EVENTS_CHANNEL;
 use crate::shutdown::{AbortOnDrop, Shutdown};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// Events kept for a slow page before it starts missing some (it then

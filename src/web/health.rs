@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::app::AppState;
+use crate::web::AppState;
 
 /// Load balancers poll this; it must stay cheap and never hang.
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {

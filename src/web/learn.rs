@@ -15,17 +15,17 @@ use axum::{Form, Json, Router, middleware};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::auth::{CurrentUser, MaybeUser};
 use crate::curriculum::highlight::highlight;
 use crate::curriculum::{Exercise, Item, Lesson, Module};
 use crate::progress::drafts;
 use crate::progress::history::{self, Entry};
 use crate::progress::record::{self, HintRefused};
 use crate::progress::summary::{LearnerProgress, Mark};
+use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::submissions::ApiJson;
 use crate::web::templates::{Layout, render};
+use crate::web::{CurrentUser, MaybeUser};
 
 /// Lesson and exercise pages and their small APIs.
 pub fn routes() -> Router<AppState> {
@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/exercises/{exercise}", get(exercise))
         .route("/exercises/{exercise}/history", get(history_fragment))
         .route("/exercises/{exercise}/hints", post(reveal_hint_form))
-        .route_layer(middleware::from_fn(crate::auth::require_signed_in));
+        .route_layer(middleware::from_fn(crate::web::require_signed_in));
     Router::new()
         .route("/lessons/{module}/{lesson}", get(lesson))
         .route("/api/exercises/{exercise}/hints", post(reveal_hint_api))

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::auth::{CurrentUser, Role, can_view_learner};
+use crate::auth::{Role, can_view_learner};
 use crate::grading::code::{self, CodeProblem};
 use crate::grading::job::{JobStatus, Mode};
 use crate::grading::queue::{self, NewJob};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// A JSON body whose rejections become [`AppError`]s with a clear message.

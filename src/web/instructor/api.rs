@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 
 use super::pages::{OverviewQuery, StuckQuery};
 use super::{cohort_learner, taught_cohort};
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::auth::cohorts;
 use crate::instructor::export::{self, Export, Format};
 use crate::instructor::learner;
 use crate::instructor::overview::{self, Matrix, SortKey};
 use crate::instructor::stuck::{self, StuckReason};
 use crate::progress::comments;
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// `GET /api/instructor/cohorts`

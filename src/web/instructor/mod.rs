@@ -14,9 +14,9 @@ use axum::Router;
 use axum::routing::{get, post};
 use time::OffsetDateTime;
 
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::auth::cohorts::{self, Cohort, Person};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// The dashboard's routes.

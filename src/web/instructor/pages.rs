@@ -7,8 +7,6 @@ use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
 use super::{ago, cohort_learner, taught_cohort, when};
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::auth::cohorts::{self, Cohort};
 use crate::auth::users;
 use crate::grading::job::Mode;
@@ -18,6 +16,8 @@ use crate::instructor::overview::{self, Matrix, SortKey};
 use crate::instructor::stuck::{self, StuckLearner, StuckReason, Thresholds};
 use crate::instructor::{charts, exercise};
 use crate::progress::comments::{self, Comment};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::templates::{Layout, render};
 
