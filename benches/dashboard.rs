@@ -16,6 +16,7 @@ use axum::http::{Request, StatusCode, header};
 use lockstep::app::AppState;
 use lockstep::db::embedded::{Durability, PrivateCluster};
 use lockstep::demo::{SeedOptions, seed};
+use lockstep::shutdown::Shutdown;
 use lockstep::web::assets::Assets;
 use tower::ServiceExt;
 
@@ -45,7 +46,7 @@ async fn run() -> anyhow::Result<()> {
         }
     };
     let db = lockstep::db::connect(&url, 10).await?;
-    sqlx::query("TRUNCATE users CASCADE").execute(&db).await?;
+    sqlx::query!("TRUNCATE users CASCADE").execute(&db).await?;
 
     let report = seed(
         &db,
@@ -79,13 +80,14 @@ async fn run() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
 
     let static_dir = root.join("static");
-    let state = AppState {
-        auth: Default::default(),
-        events: Default::default(),
-        db: db.clone(),
+    let shutdown = Shutdown::new();
+    let state = AppState::build(
+        db.clone(),
         programme,
-        assets: Arc::new(Assets::load(&static_dir)?),
-    };
+        Arc::new(Assets::load(&static_dir)?),
+        &shutdown,
+    )
+    .await?;
     let app = lockstep::app::router(state, &static_dir);
     let get = |path: String| {
         let app = app.clone();
@@ -154,6 +156,7 @@ async fn run() -> anyhow::Result<()> {
             size as f64 / 1e6
         );
     }
+    shutdown.cancel();
     db.close().await;
     Ok(())
 }

@@ -13,13 +13,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use lockstep::curriculum::Exercise;
 use lockstep::db::embedded::{Durability, PrivateCluster};
 use lockstep::grading::deps;
+use lockstep::grading::job::{JobStatus, Mode, Outcome};
 use lockstep::grading::judge::Judge;
 use lockstep::grading::pool::{self, PoolConfig};
-use lockstep::grading::queue::{self, JobMode, NewJob};
-use tokio_util::sync::CancellationToken;
+use lockstep::grading::queue::{self, NewJob};
+use lockstep::shutdown::Shutdown;
 
 const EXERCISE: &str = "versioned-store";
 const ROUNDS: usize = 15;
@@ -63,10 +65,11 @@ async fn run() -> anyhow::Result<()> {
         }
     };
     let db = lockstep::db::connect(&url, 10).await?;
-    sqlx::query("TRUNCATE submissions CASCADE")
+    // The benchmark's own scratch database: start from an empty queue.
+    sqlx::query!("TRUNCATE submissions CASCADE")
         .execute(&db)
         .await?;
-    let stop = CancellationToken::new();
+    let stop = Shutdown::new();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let pool = tokio::spawn(pool::run(
         db.clone(),
@@ -110,7 +113,10 @@ async fn run() -> anyhow::Result<()> {
                 let (direct, solution) = (&direct, &solution);
                 scope.spawn(move || -> anyhow::Result<()> {
                     for i in 0..IN_FLIGHT / 2 {
-                        direct.build_and_test(&variant(solution, 2000 + lane * 100 + i), &format!("lane{lane}"))?;
+                        direct.build_and_test(
+                            &variant(solution, 2000 + lane * 100 + i),
+                            &format!("lane{lane}"),
+                        )?;
                     }
                     Ok(())
                 })
@@ -134,7 +140,8 @@ async fn run() -> anyhow::Result<()> {
     let throughput_elapsed = started.elapsed();
 
     stop.cancel();
-    let _ = pool.await;
+    let drained = pool.await??;
+    anyhow::ensure!(drained.workers_panicked == 0, "a grading worker panicked");
 
     let (bare_p50, bare_p95) = percentiles(&mut bare);
     let (rustc_p50, rustc_p95) = percentiles(&mut rustc);
@@ -254,7 +261,7 @@ async fn enqueue(db: &sqlx::PgPool, exercise: &Exercise, code: &str) -> anyhow::
         db,
         NewJob {
             user_id: None,
-            mode: JobMode::Submit,
+            mode: Mode::Submit,
             exercise_id: Some(&exercise.id),
             exercise_hash: Some(&exercise.content_hash),
             code,
@@ -266,15 +273,14 @@ async fn enqueue(db: &sqlx::PgPool, exercise: &Exercise, code: &str) -> anyhow::
 async fn wait_done(db: &sqlx::PgPool, id: i64) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let (status, verdict): (String, Option<String>) =
-            sqlx::query_as("SELECT status, verdict_status FROM submissions WHERE id = $1")
-                .bind(id)
-                .fetch_one(db)
-                .await?;
-        if status == "done" {
+        let job = queue::find(db, id)
+            .await?
+            .context("the submission exists")?;
+        if job.status == JobStatus::Done {
             anyhow::ensure!(
-                verdict.as_deref() == Some("pass"),
-                "submission {id} did not pass: {verdict:?}"
+                job.outcome == Some(Outcome::Pass),
+                "submission {id} did not pass: {:?}",
+                job.outcome
             );
             return Ok(());
         }

@@ -1,14 +1,11 @@
-//! The application: shared state, the router and its middleware stack.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! The router and its middleware stack, assembled from the handlers in
+//! [`crate::web`] (which also defines the [`AppState`] they share).
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware;
 use axum::routing::{get, post};
-use sqlx::PgPool;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -17,29 +14,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::curriculum::Programme;
-use crate::web::assets::{self, Assets};
+use crate::web::assets;
 use crate::web::{error, health, pages, submissions};
 
-/// Largest request body any route accepts (a submission is capped lower, with a clear message).
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-/// Requests that take longer than this are answered with 408.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Everything a handler may need, cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// Sessions, their cache and the log-in throttle (see [`crate::auth`]).
-    pub auth: Arc<crate::auth::Auth>,
-    /// The database pool.
-    pub db: PgPool,
-    /// The programme, loaded once.
-    pub programme: Arc<Programme>,
-    /// Fingerprinted static files.
-    pub assets: Arc<Assets>,
-    /// Job events for live pages (see [`crate::web::events`]).
-    pub events: Arc<crate::web::events::EventHub>,
-}
+pub use crate::web::state::{AppState, MAX_BODY_BYTES, REQUEST_TIMEOUT};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -91,10 +69,10 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .fallback(error::not_found)
         .merge(static_files)
         // Inside the error pages, so a refused form gets a friendly 403 page.
-        .layer(middleware::from_fn(crate::auth::csrf::guard))
+        .layer(middleware::from_fn(crate::web::csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         // Outermost of ours: everything inside knows who is asking.
-        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::visitor::identify))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::web::visitor::identify))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

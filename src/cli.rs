@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 
+use crate::application::load_programme;
 use crate::config::Settings;
 use crate::curriculum::{ExerciseKind, Item};
 use crate::grading::code::MAX_CODE_BYTES;
 use crate::grading::judge::{Judge, Mode};
 use crate::grading::verdict::{Status, Verdict};
-use crate::server::load_programme;
 
 /// Builds a judge for command-line use (preparing the cache if needed).
 pub async fn judge(settings: &Settings) -> Result<Judge> {

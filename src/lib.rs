@@ -3,11 +3,14 @@
 //! The binary (`src/main.rs`) parses the command line and calls into these
 //! modules: [`curriculum`] loads the programme, [`db`] owns the database, [`auth`] says who
 //! may do what,
-//! [`app`] assembles the web application from the handlers in [`web`], and
-//! [`server`] runs it until a shutdown signal. [`instructor`] computes the
+//! [`app`] assembles the web application from the handlers in [`web`],
+//! [`application`] starts it (and the grading pool) and stops it on one
+//! [`shutdown::Shutdown`], and [`server`] holds the `serve` and `worker`
+//! commands. [`instructor`] computes the
 //! instructor's dashboard; [`demo`] seeds a cohort to look at.
 
 pub mod app;
+pub mod application;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -18,4 +21,5 @@ pub mod grading;
 pub mod instructor;
 pub mod progress;
 pub mod server;
+pub mod shutdown;
 pub mod web;

@@ -94,7 +94,11 @@ async fn results_forged_by_a_child_process_are_not_a_pass() {
         std::process::exit(0);"#;
     let verdict = grade("countdown-future", &countdown_with(attack), Mode::Submit).await;
     assert_ne!(verdict.status, Status::Pass, "{verdict:#?}");
-    assert!(verdict.integrity.contains(&IntegrityFlag::BlockedSyscall), "{:?}", verdict.integrity);
+    assert!(
+        verdict.integrity.contains(&IntegrityFlag::BlockedSyscall),
+        "{:?}",
+        verdict.integrity
+    );
 }
 
 #[tokio::test]

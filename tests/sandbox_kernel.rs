@@ -282,7 +282,16 @@ fn the_grader_refuses_to_run_where_it_cannot_make_a_cgroup() {
             .arg("countdown-future")
             .arg(exercise.dir.join("solution.rs"))
             .arg("--curriculum")
-            .arg(exercise.dir.parent().unwrap().parent().unwrap().parent().unwrap())
+            .arg(
+                exercise
+                    .dir
+                    .parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap(),
+            )
             .args(["--data-dir", "/nonexistent/lockstep"])
             .args(extra)
             .current_dir(&tmp)

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::auth::secret;
-use crate::auth::users::{Role, User};
+use crate::auth::users::{self, Role, User};
 
 /// What every token starts with, so a leaked one is recognisable (secret scanners).
 pub const PREFIX: &str = "lst_";
@@ -71,24 +71,6 @@ pub enum CreateError {
     Database(#[from] sqlx::Error),
 }
 
-type TokenRow = (
-    i64,
-    String,
-    OffsetDateTime,
-    Option<OffsetDateTime>,
-    Option<OffsetDateTime>,
-);
-
-fn from_row((id, name, created_at, last_used_at, revoked_at): TokenRow) -> ApiToken {
-    ApiToken {
-        id,
-        name,
-        created_at,
-        last_used_at,
-        revoked_at,
-    }
-}
-
 /// Creates a token for `user_id`; returns it with its secret, which is not
 /// stored anywhere and cannot be shown again.
 pub async fn create(
@@ -98,54 +80,52 @@ pub async fn create(
 ) -> Result<(ApiToken, String), CreateError> {
     let mut tx = db.begin().await?;
     // Serialises concurrent creations for one account so the cap holds.
-    sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    let active: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL",
+    users::lock(&mut tx, user_id).await?;
+    let active = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "active!" FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL"#,
+        user_id,
     )
-    .bind(user_id)
     .fetch_one(&mut *tx)
     .await?;
     if active >= MAX_ACTIVE {
         return Err(CreateError::TooMany);
     }
     let secret = format!("{PREFIX}{}", secret::random_token());
-    let row: TokenRow = sqlx::query_as(
-        "INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3) \
+    let token = sqlx::query_as!(
+        ApiToken,
+        "INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)
          RETURNING id, name, created_at, last_used_at, revoked_at",
+        user_id,
+        name.as_str(),
+        secret::digest(&secret),
     )
-    .bind(user_id)
-    .bind(name.as_str())
-    .bind(secret::digest(&secret))
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((from_row(row), secret))
+    Ok((token, secret))
 }
 
 /// `user_id`'s tokens, newest first, revoked ones included.
 pub async fn list(db: &PgPool, user_id: i64) -> Result<Vec<ApiToken>, sqlx::Error> {
-    let rows: Vec<TokenRow> = sqlx::query_as(
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens \
-         WHERE user_id = $1 ORDER BY id DESC",
+    sqlx::query_as!(
+        ApiToken,
+        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens
+          WHERE user_id = $1 ORDER BY id DESC",
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(from_row).collect())
+    .await
 }
 
 /// Revokes `user_id`'s token `token_id`; `false` if there is no such live
 /// token *of theirs* (someone else's id is treated as unknown).
 pub async fn revoke(db: &PgPool, user_id: i64, token_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = now() \
-         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+    let done = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = now()
+          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        token_id,
+        user_id,
     )
-    .bind(token_id)
-    .bind(user_id)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -159,31 +139,33 @@ pub async fn authenticate(db: &PgPool, token: &str) -> Result<Option<User>, sqlx
     if !secret::is_token_shaped(random) {
         return Ok(None);
     }
-    let row: Option<(i64, Option<OffsetDateTime>, i64, String, String, String)> = sqlx::query_as(
-        "SELECT t.id, t.last_used_at, u.id, u.email, u.display_name, u.role \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+    let row = sqlx::query!(
+        r#"SELECT t.id AS token_id, t.last_used_at, u.id, u.email, u.display_name,
+                  u.role AS "role: Role"
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = $1 AND t.revoked_at IS NULL"#,
+        secret::digest(token),
     )
-    .bind(secret::digest(token))
     .fetch_optional(db)
     .await?;
-    let Some((token_id, last_used_at, id, email, display_name, role)) = row else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    let stale = last_used_at.is_none_or(|at| OffsetDateTime::now_utc() - at > LAST_USED_PRECISION);
+    let stale = row
+        .last_used_at
+        .is_none_or(|at| OffsetDateTime::now_utc() - at > LAST_USED_PRECISION);
     if stale {
-        sqlx::query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1")
-            .bind(token_id)
-            .execute(db)
-            .await?;
+        sqlx::query!(
+            "UPDATE api_tokens SET last_used_at = now() WHERE id = $1",
+            row.token_id
+        )
+        .execute(db)
+        .await?;
     }
-    let role: Role = role
-        .parse()
-        .map_err(|e: String| sqlx::Error::Decode(e.into()))?;
     Ok(Some(User {
-        id,
-        email,
-        display_name,
-        role,
+        id: row.id,
+        email: row.email,
+        display_name: row.display_name,
+        role: row.role,
     }))
 }

@@ -78,30 +78,17 @@ pub fn normalise_code(code: &str) -> String {
         .collect()
 }
 
-type CohortRow = (i64, String, String, i64, i64, OffsetDateTime);
-
-fn from_row((id, name, join_code, owner_id, members, created_at): CohortRow) -> Cohort {
-    Cohort {
-        id,
-        name,
-        join_code,
-        owner_id,
-        members,
-        created_at,
-    }
-}
-
 /// Creates a cohort owned (and taught) by `owner`, with a fresh join code.
 pub async fn create(db: &PgPool, owner: &User, name: &CohortName) -> Result<Cohort, sqlx::Error> {
     loop {
         let code = secret::random_code(JOIN_CODE_LENGTH);
         let mut tx = db.begin().await?;
-        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        let inserted = sqlx::query_scalar!(
             "INSERT INTO cohorts (name, join_code, owner_id) VALUES ($1, $2, $3) RETURNING id",
+            name.as_str(),
+            code,
+            owner.id,
         )
-        .bind(name.as_str())
-        .bind(&code)
-        .bind(owner.id)
         .fetch_one(&mut *tx)
         .await;
         let id = match inserted {
@@ -112,55 +99,53 @@ pub async fn create(db: &PgPool, owner: &User, name: &CohortName) -> Result<Coho
             }
             Err(error) => return Err(error),
         };
-        sqlx::query("INSERT INTO cohort_instructors (cohort_id, user_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(owner.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO cohort_instructors (cohort_id, user_id) VALUES ($1, $2)",
+            id,
+            owner.id,
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         return find(db, id).await?.ok_or(sqlx::Error::RowNotFound);
     }
 }
 
+// Every read of a cohort selects the same columns; `members` counts the
+// learners who joined (`count(*)` is never NULL, hence the `!`).
+
 async fn find(db: &PgPool, id: i64) -> Result<Option<Cohort>, sqlx::Error> {
-    let row: Option<CohortRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.join_code, c.owner_id, \
-         (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id), c.created_at \
-         FROM cohorts c WHERE c.id = $1",
+    sqlx::query_as!(
+        Cohort,
+        r#"SELECT c.id, c.name, c.join_code, c.owner_id,
+                  (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id) AS "members!",
+                  c.created_at
+             FROM cohorts c WHERE c.id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(db)
-    .await?;
-    Ok(row.map(from_row))
+    .await
 }
 
 /// The cohorts `viewer` teaches (all of them for an admin), newest first.
 pub async fn teaching(db: &PgPool, viewer: &User) -> Result<Vec<Cohort>, sqlx::Error> {
-    let rows: Vec<CohortRow> = match viewer.role {
-        Role::Admin => {
-            sqlx::query_as(
-                "SELECT c.id, c.name, c.join_code, c.owner_id, \
-                 (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id), c.created_at \
-                 FROM cohorts c ORDER BY c.id DESC",
-            )
-            .fetch_all(db)
-            .await?
-        }
-        Role::Instructor => {
-            sqlx::query_as(
-                "SELECT c.id, c.name, c.join_code, c.owner_id, \
-                 (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id), c.created_at \
-                 FROM cohorts c WHERE c.owner_id = $1 OR EXISTS \
-                 (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $1) \
-                 ORDER BY c.id DESC",
-            )
-            .bind(viewer.id)
-            .fetch_all(db)
-            .await?
-        }
-        Role::Learner => Vec::new(),
-    };
-    Ok(rows.into_iter().map(from_row).collect())
+    if !viewer.role.can_teach() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as!(
+        Cohort,
+        r#"SELECT c.id, c.name, c.join_code, c.owner_id,
+                  (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id) AS "members!",
+                  c.created_at
+             FROM cohorts c
+            WHERE $2 OR c.owner_id = $1
+               OR EXISTS (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $1)
+            ORDER BY c.id DESC"#,
+        viewer.id,
+        viewer.role == Role::Admin,
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// The cohort `id` if `viewer` teaches it (or is an admin); `None` otherwise,
@@ -173,32 +158,35 @@ pub async fn find_taught(
     if !viewer.role.can_teach() {
         return Ok(None);
     }
-    let row: Option<CohortRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.join_code, c.owner_id, \
-         (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id), c.created_at \
-         FROM cohorts c WHERE c.id = $1 AND ($3 OR c.owner_id = $2 OR EXISTS \
-         (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $2))",
+    sqlx::query_as!(
+        Cohort,
+        r#"SELECT c.id, c.name, c.join_code, c.owner_id,
+                  (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id) AS "members!",
+                  c.created_at
+             FROM cohorts c
+            WHERE c.id = $1 AND ($3 OR c.owner_id = $2 OR EXISTS
+                  (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $2))"#,
+        id,
+        viewer.id,
+        viewer.role == Role::Admin,
     )
-    .bind(id)
-    .bind(viewer.id)
-    .bind(viewer.role == Role::Admin)
     .fetch_optional(db)
-    .await?;
-    Ok(row.map(from_row))
+    .await
 }
 
 /// The cohorts `user_id` has joined as a learner.
 pub async fn joined(db: &PgPool, user_id: i64) -> Result<Vec<Cohort>, sqlx::Error> {
-    let rows: Vec<CohortRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.join_code, c.owner_id, \
-         (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id), c.created_at \
-         FROM cohorts c JOIN cohort_members j ON j.cohort_id = c.id \
-         WHERE j.user_id = $1 ORDER BY j.joined_at DESC",
+    sqlx::query_as!(
+        Cohort,
+        r#"SELECT c.id, c.name, c.join_code, c.owner_id,
+                  (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id) AS "members!",
+                  c.created_at
+             FROM cohorts c JOIN cohort_members j ON j.cohort_id = c.id
+            WHERE j.user_id = $1 ORDER BY j.joined_at DESC"#,
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(from_row).collect())
+    .await
 }
 
 /// The cohort with this join code (normalised first).
@@ -207,24 +195,25 @@ pub async fn find_by_code(db: &PgPool, code: &str) -> Result<Option<Cohort>, sql
     if code.len() != JOIN_CODE_LENGTH {
         return Ok(None);
     }
-    let row: Option<CohortRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.join_code, c.owner_id, \
-         (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id), c.created_at \
-         FROM cohorts c WHERE c.join_code = $1",
+    sqlx::query_as!(
+        Cohort,
+        r#"SELECT c.id, c.name, c.join_code, c.owner_id,
+                  (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id) AS "members!",
+                  c.created_at
+             FROM cohorts c WHERE c.join_code = $1"#,
+        code,
     )
-    .bind(code)
     .fetch_optional(db)
-    .await?;
-    Ok(row.map(from_row))
+    .await
 }
 
 /// Adds `user_id` to the cohort as a learner (joining twice is harmless).
 pub async fn join(db: &PgPool, cohort_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cohort_members (cohort_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        cohort_id,
+        user_id,
     )
-    .bind(cohort_id)
-    .bind(user_id)
     .execute(db)
     .await?;
     Ok(())
@@ -232,12 +221,12 @@ pub async fn join(db: &PgPool, cohort_id: i64, user_id: i64) -> Result<(), sqlx:
 
 /// Adds `user_id` as a co-teacher (adding twice is harmless).
 pub async fn add_instructor(db: &PgPool, cohort_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO cohort_instructors (cohort_id, user_id) VALUES ($1, $2) \
+    sqlx::query!(
+        "INSERT INTO cohort_instructors (cohort_id, user_id) VALUES ($1, $2)
          ON CONFLICT DO NOTHING",
+        cohort_id,
+        user_id,
     )
-    .bind(cohort_id)
-    .bind(user_id)
     .execute(db)
     .await?;
     Ok(())
@@ -245,48 +234,56 @@ pub async fn add_instructor(db: &PgPool, cohort_id: i64, user_id: i64) -> Result
 
 /// The cohort's instructors, owner first.
 pub async fn instructors(db: &PgPool, cohort: &Cohort) -> Result<Vec<Person>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, OffsetDateTime)> = sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email, u.created_at FROM users u \
-         JOIN cohort_instructors i ON i.user_id = u.id WHERE i.cohort_id = $1 \
-         ORDER BY (u.id = $2) DESC, u.display_name",
+    sqlx::query_as!(
+        Person,
+        "SELECT u.id, u.display_name, u.email, u.created_at AS since FROM users u
+           JOIN cohort_instructors i ON i.user_id = u.id WHERE i.cohort_id = $1
+          ORDER BY (u.id = $2) DESC, u.display_name",
+        cohort.id,
+        cohort.owner_id,
     )
-    .bind(cohort.id)
-    .bind(cohort.owner_id)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(person).collect())
+    .await
 }
 
 /// The cohort's learners, in the order they joined.
 pub async fn members(db: &PgPool, cohort_id: i64) -> Result<Vec<Person>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, OffsetDateTime)> = sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email, m.joined_at FROM users u \
-         JOIN cohort_members m ON m.user_id = u.id WHERE m.cohort_id = $1 \
-         ORDER BY m.joined_at, u.id",
+    sqlx::query_as!(
+        Person,
+        "SELECT u.id, u.display_name, u.email, m.joined_at AS since FROM users u
+           JOIN cohort_members m ON m.user_id = u.id WHERE m.cohort_id = $1
+          ORDER BY m.joined_at, u.id",
+        cohort_id,
     )
-    .bind(cohort_id)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(person).collect())
+    .await
 }
 
-fn person((id, display_name, email, since): (i64, String, String, OffsetDateTime)) -> Person {
-    Person {
-        id,
-        display_name,
-        email,
-        since,
-    }
+/// Learner `user_id` of the cohort, if they joined it.
+pub async fn member(
+    db: &PgPool,
+    cohort_id: i64,
+    user_id: i64,
+) -> Result<Option<Person>, sqlx::Error> {
+    sqlx::query_as!(
+        Person,
+        "SELECT u.id, u.display_name, u.email, m.joined_at AS since FROM cohort_members m
+           JOIN users u ON u.id = m.user_id WHERE m.cohort_id = $1 AND m.user_id = $2",
+        cohort_id,
+        user_id,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The ids of every learner in a cohort `teacher_id` owns or co-teaches.
 pub async fn learners_taught_by(db: &PgPool, teacher_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT m.user_id FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id \
-         WHERE c.owner_id = $1 OR EXISTS \
-         (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $1)",
+    sqlx::query_scalar!(
+        "SELECT DISTINCT m.user_id FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id
+          WHERE c.owner_id = $1 OR EXISTS
+                (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $1)",
+        teacher_id,
     )
-    .bind(teacher_id)
     .fetch_all(db)
     .await
 }
@@ -306,13 +303,13 @@ pub async fn can_view_learner(
     if !viewer.role.can_teach() {
         return Ok(false);
     }
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id \
-         WHERE m.user_id = $1 AND (c.owner_id = $2 OR EXISTS \
-         (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $2)))",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id
+            WHERE m.user_id = $1 AND (c.owner_id = $2 OR EXISTS
+                  (SELECT 1 FROM cohort_instructors i WHERE i.cohort_id = c.id AND i.user_id = $2))) AS "visible!""#,
+        learner_id,
+        viewer.id,
     )
-    .bind(learner_id)
-    .bind(viewer.id)
     .fetch_one(db)
     .await
 }

@@ -59,8 +59,6 @@ pub struct SessionStore {
     cache: Mutex<HashMap<String, Cached>>,
 }
 
-type SessionRow = (String, OffsetDateTime, i64, String, String, String);
-
 impl SessionStore {
     /// Starts a session for `user` and returns the cookie's id with it. Each
     /// log-in gets a fresh id (no session fixation); the user's expired
@@ -70,18 +68,20 @@ impl SessionStore {
         let key = secret::digest(&id);
         let csrf_token = secret::random_token();
         let mut tx = db.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()")
-            .bind(user.id)
-            .execute(&mut *tx)
-            .await?;
-        let expires_at: OffsetDateTime = sqlx::query_scalar(
-            "INSERT INTO sessions (id, user_id, csrf_token, expires_at) \
-             VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at",
+        sqlx::query!(
+            "DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()",
+            user.id
         )
-        .bind(&key)
-        .bind(user.id)
-        .bind(&csrf_token)
-        .bind(LIFETIME.as_secs_f64())
+        .execute(&mut *tx)
+        .await?;
+        let expires_at = sqlx::query_scalar!(
+            "INSERT INTO sessions (id, user_id, csrf_token, expires_at)
+             VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at",
+            key,
+            user.id,
+            csrf_token,
+            LIFETIME.as_secs_f64(),
+        )
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -111,31 +111,29 @@ impl SessionStore {
         let mut session = match cached {
             Some(session) => session,
             None => {
-                let row: Option<SessionRow> = sqlx::query_as(
-                    "SELECT s.csrf_token, s.expires_at, u.id, u.email, u.display_name, u.role \
-                     FROM sessions s JOIN users u ON u.id = s.user_id \
-                     WHERE s.id = $1 AND s.expires_at > now()",
+                let row = sqlx::query!(
+                    r#"SELECT s.csrf_token, s.expires_at, u.id AS user_id, u.email, u.display_name,
+                              u.role AS "role: Role"
+                         FROM sessions s JOIN users u ON u.id = s.user_id
+                        WHERE s.id = $1 AND s.expires_at > now()"#,
+                    key,
                 )
-                .bind(&key)
                 .fetch_optional(db)
                 .await?;
-                let Some((csrf_token, expires_at, user_id, email, display_name, role)) = row else {
+                let Some(row) = row else {
                     self.forget(&key);
                     return Ok(None);
                 };
-                let role: Role = role
-                    .parse()
-                    .map_err(|e: String| sqlx::Error::Decode(e.into()))?;
                 let session = Session {
                     key,
                     user: User {
-                        id: user_id,
-                        email,
-                        display_name,
-                        role,
+                        id: row.user_id,
+                        email: row.email,
+                        display_name: row.display_name,
+                        role: row.role,
                     },
-                    csrf_token,
-                    expires_at,
+                    csrf_token: row.csrf_token,
+                    expires_at: row.expires_at,
                 };
                 self.remember(&session);
                 session
@@ -143,12 +141,12 @@ impl SessionStore {
         };
         let refresh_due = session.expires_at - now < LIFETIME - REFRESH_AFTER;
         if refresh_due {
-            let expires_at: Option<OffsetDateTime> = sqlx::query_scalar(
-                "UPDATE sessions SET expires_at = now() + make_interval(secs => $2) \
-                 WHERE id = $1 RETURNING expires_at",
+            let expires_at = sqlx::query_scalar!(
+                "UPDATE sessions SET expires_at = now() + make_interval(secs => $2)
+                  WHERE id = $1 RETURNING expires_at",
+                session.key,
+                LIFETIME.as_secs_f64(),
             )
-            .bind(&session.key)
-            .bind(LIFETIME.as_secs_f64())
             .fetch_optional(db)
             .await?;
             let Some(expires_at) = expires_at else {
@@ -166,8 +164,7 @@ impl SessionStore {
     /// worthless even if replayed.
     pub async fn end(&self, db: &PgPool, key: &str) -> Result<(), sqlx::Error> {
         self.forget(key);
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(key)
+        sqlx::query!("DELETE FROM sessions WHERE id = $1", key)
             .execute(db)
             .await?;
         Ok(())
@@ -207,4 +204,13 @@ impl SessionStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Ends every session of `user_id` (a password reset: whoever knew the old
+/// password is signed out). Other processes' caches catch up within [`CACHE_TTL`].
+pub async fn end_all(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id)
+        .execute(tx)
+        .await?;
+    Ok(())
 }

@@ -10,9 +10,10 @@ use std::str::FromStr;
 use serde::Serialize;
 use sqlx::PgPool;
 
-/// What an account may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// What an account may do (`users.role`, a checked `TEXT` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Role {
     /// Reads lessons, solves exercises, joins cohorts.
     Learner,
@@ -141,20 +142,6 @@ pub struct User {
     pub role: Role,
 }
 
-type UserRow = (i64, String, String, String);
-
-fn from_row((id, email, display_name, role): UserRow) -> Result<User, sqlx::Error> {
-    let role = role
-        .parse()
-        .map_err(|e: String| sqlx::Error::Decode(e.into()))?;
-    Ok(User {
-        id,
-        email,
-        display_name,
-        role,
-    })
-}
-
 /// Why an account could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -174,14 +161,15 @@ pub async fn create(
     password_hash: &str,
     role: Role,
 ) -> Result<User, CreateError> {
-    let row: UserRow = sqlx::query_as(
-        "INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, $3, $4) \
-         RETURNING id, email, display_name, role",
+    sqlx::query_as!(
+        User,
+        r#"INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, $3, $4)
+           RETURNING id, email, display_name, role AS "role: Role""#,
+        email.as_str(),
+        display_name.as_str(),
+        password_hash,
+        role as Role,
     )
-    .bind(email.as_str())
-    .bind(display_name.as_str())
-    .bind(password_hash)
-    .bind(role.as_str())
     .fetch_one(db)
     .await
     .map_err(|error| match &error {
@@ -189,8 +177,33 @@ pub async fn create(
             CreateError::EmailTaken
         }
         _ => CreateError::Database(error),
-    })?;
-    Ok(from_row(row)?)
+    })
+}
+
+/// Creates many learner accounts in one statement, all with one password
+/// hash and created `days_ago` days ago (demo data); returns each one's id
+/// and email. Emails must be new and valid: this is for generated accounts.
+pub async fn create_learners(
+    db: &PgPool,
+    emails: &[String],
+    display_names: &[String],
+    password_hash: &str,
+    days_ago: i32,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "INSERT INTO users (email, display_name, password_hash, role, created_at)
+         SELECT e, n, $3, $5, now() - make_interval(days => $4)
+           FROM UNNEST($1::text[], $2::text[]) AS t(e, n)
+         RETURNING id, email",
+        emails,
+        display_names,
+        password_hash,
+        days_ago,
+        Role::Learner as Role,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.email)).collect())
 }
 
 /// The account with this email (any letter case) and its password hash.
@@ -198,16 +211,22 @@ pub async fn find_with_hash(
     db: &PgPool,
     email: &str,
 ) -> Result<Option<(User, String)>, sqlx::Error> {
-    let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
-        "SELECT id, email, display_name, role, password_hash FROM users WHERE lower(email) = lower($1)",
+    let row = sqlx::query!(
+        r#"SELECT id, email, display_name, role AS "role: Role", password_hash
+             FROM users WHERE lower(email) = lower($1)"#,
+        email.trim(),
     )
-    .bind(email.trim())
     .fetch_optional(db)
     .await?;
-    row.map(|(id, email, display_name, role, hash)| {
-        Ok((from_row((id, email, display_name, role))?, hash))
-    })
-    .transpose()
+    Ok(row.map(|row| {
+        let user = User {
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            role: row.role,
+        };
+        (user, row.password_hash)
+    }))
 }
 
 /// The account with this email (any letter case).
@@ -215,17 +234,33 @@ pub async fn find_by_email(db: &PgPool, email: &str) -> Result<Option<User>, sql
     Ok(find_with_hash(db, email).await?.map(|(user, _)| user))
 }
 
+/// The name account `id` shows to others.
+pub async fn display_name(db: &PgPool, id: i64) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1", id)
+        .fetch_one(db)
+        .await
+}
+
+/// Locks account `id`'s row until `tx` ends, to serialise changes to what
+/// the account owns (e.g. its API tokens, whose number is capped).
+pub async fn lock(tx: &mut sqlx::PgConnection, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT id FROM users WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(tx)
+        .await?;
+    Ok(())
+}
+
 /// Changes an account's role; `None` when there is no such account.
 pub async fn set_role(db: &PgPool, email: &str, role: Role) -> Result<Option<User>, sqlx::Error> {
-    let row: Option<UserRow> = sqlx::query_as(
-        "UPDATE users SET role = $2 WHERE lower(email) = lower($1) \
-         RETURNING id, email, display_name, role",
+    sqlx::query_as!(
+        User,
+        r#"UPDATE users SET role = $2 WHERE lower(email) = lower($1)
+           RETURNING id, email, display_name, role AS "role: Role""#,
+        email.trim(),
+        role as Role,
     )
-    .bind(email.trim())
-    .bind(role.as_str())
     .fetch_optional(db)
-    .await?;
-    row.map(from_row).transpose()
+    .await
 }
 
 /// Replaces an account's password hash and ends all its sessions (whoever
@@ -236,23 +271,21 @@ pub async fn set_password(
     password_hash: &str,
 ) -> Result<Option<User>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let row: Option<UserRow> = sqlx::query_as(
-        "UPDATE users SET password_hash = $2 WHERE lower(email) = lower($1) \
-         RETURNING id, email, display_name, role",
+    let user = sqlx::query_as!(
+        User,
+        r#"UPDATE users SET password_hash = $2 WHERE lower(email) = lower($1)
+           RETURNING id, email, display_name, role AS "role: Role""#,
+        email.trim(),
+        password_hash,
     )
-    .bind(email.trim())
-    .bind(password_hash)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(row) = row else {
+    let Some(user) = user else {
         return Ok(None);
     };
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(row.0)
-        .execute(&mut *tx)
-        .await?;
+    super::session::end_all(&mut tx, user.id).await?;
     tx.commit().await?;
-    from_row(row).map(Some)
+    Ok(Some(user))
 }
 
 #[cfg(test)]

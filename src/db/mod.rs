@@ -94,13 +94,15 @@ async fn create_database_if_missing(options: &PgConnectOptions) -> Result<()> {
         .connect()
         .await
         .context("cannot connect to PostgreSQL")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut admin)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        name
+    )
+    .fetch_one(&mut admin)
+    .await?;
     if !exists {
-        // Identifiers cannot be bound as parameters; quote it instead.
+        // Not a checked macro: identifiers cannot be bound as parameters, so
+        // the statement is built, with the name quoted.
         let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
             .execute(&mut admin)

@@ -3,7 +3,9 @@
 //! [`sandbox`] isolates every compile and run, [`deps`] prepares the crates
 //! learner code links against, [`judge`] decides which steps to run and reads
 //! their results into a [`verdict::Verdict`], with the trusted test
-//! [`harness`] inside every test binary.
+//! [`harness`] inside every test binary. [`queue`] keeps jobs in PostgreSQL
+//! and [`pool`] runs the workers that take them; [`job`] is the vocabulary
+//! they share (mode, status, phase, events).
 //!
 //! # Threat model
 //!
@@ -83,6 +85,7 @@
 pub mod code;
 pub mod deps;
 pub mod harness;
+pub mod job;
 pub mod judge;
 pub mod pool;
 pub mod queue;

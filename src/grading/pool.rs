@@ -4,7 +4,8 @@
 //! Idle workers sleep until PostgreSQL announces a job (`LISTEN`), with a slow
 //! poll as a safety net for missed notifications and expired leases; there
 //! is no busy polling. While a job is graded (on a blocking thread: the
-//! sandbox is synchronous), a small task renews its lease. On shutdown the
+//! sandbox is synchronous), a small task renews its lease and another
+//! announces its phase; both belong to the job and end with it. On shutdown the
 //! pool stops claiming and hands unfinished jobs back to the queue.
 
 use std::sync::Arc;
@@ -14,14 +15,15 @@ use anyhow::Result;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
+use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::judge::{Judge, Mode};
-use super::queue::{self, ClaimedJob, JOBS_CHANNEL, JobMode, MAX_ATTEMPTS};
-use super::sandbox::Activity;
+use super::job::{Mode, Phase};
+use super::judge::Judge;
+use super::queue::{self, ClaimedJob, JOBS_CHANNEL, MAX_ATTEMPTS};
 use super::verdict::Verdict;
 use crate::curriculum::Programme;
+use crate::shutdown::{AbortOnDrop, Shutdown};
 
 /// How the pool runs.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +47,16 @@ impl PoolConfig {
     }
 }
 
+/// How the pool ended: what its workers handed back, and whether any of
+/// them died on the way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Unfinished jobs handed back to the queue for another worker.
+    pub jobs_handed_back: u64,
+    /// Workers that panicked (their jobs come back when their leases expire).
+    pub workers_panicked: usize,
+}
+
 /// What every worker shares.
 struct Shared {
     db: PgPool,
@@ -52,17 +64,18 @@ struct Shared {
     programme: Arc<Programme>,
     config: PoolConfig,
     wake: Notify,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 }
 
-/// Runs the pool until `shutdown` is cancelled, then releases unfinished jobs.
+/// Runs the pool until `shutdown` begins, then releases unfinished jobs and
+/// says what it handed back.
 pub async fn run(
     db: PgPool,
     judge: Judge,
     programme: Arc<Programme>,
     config: PoolConfig,
-    shutdown: CancellationToken,
-) -> Result<()> {
+    shutdown: Shutdown,
+) -> Result<Drained> {
     let shared = Arc::new(Shared {
         db,
         judge,
@@ -71,26 +84,34 @@ pub async fn run(
         wake: Notify::new(),
         shutdown,
     });
-    let listener = tokio::spawn(listen(shared.clone()));
     let base = format!(
         "{}/{}/{}",
         hostname(),
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let mut workers = tokio::task::JoinSet::new();
+    let mut workers = JoinSet::new();
     for index in 0..config.workers {
         workers.spawn(work(shared.clone(), format!("{base}/{index}")));
     }
+    // The listener only feeds the workers: it lives exactly as long as they do.
+    let _listener = AbortOnDrop::spawn(listen(shared.clone()));
     tracing::info!(workers = config.workers, "grading pool started");
+    let mut drained = Drained::default();
     while let Some(result) = workers.join_next().await {
-        if let Err(error) = result {
-            tracing::error!(%error, "a grading worker panicked");
+        match result {
+            Ok(handed_back) => drained.jobs_handed_back += handed_back,
+            Err(error) => {
+                tracing::error!(%error, "a grading worker panicked");
+                drained.workers_panicked += 1;
+            }
         }
     }
-    listener.abort();
-    tracing::info!("grading pool stopped");
-    Ok(())
+    tracing::info!(
+        jobs_handed_back = drained.jobs_handed_back,
+        "grading pool stopped"
+    );
+    Ok(drained)
 }
 
 /// Turns `NOTIFY lockstep_jobs` into wake-ups, reconnecting after database outages.
@@ -127,8 +148,9 @@ async fn listen(shared: Arc<Shared>) {
     }
 }
 
-/// One worker: claim, grade, finish, until shutdown.
-async fn work(shared: Arc<Shared>, worker: String) {
+/// One worker: claim, grade, finish, until shutdown; then hands back what it
+/// held and returns how many jobs that was.
+async fn work(shared: Arc<Shared>, worker: String) -> u64 {
     while !shared.shutdown.is_cancelled() {
         // Register interest before looking, so a job announced in between still wakes us.
         let woken = shared.wake.notified();
@@ -136,6 +158,7 @@ async fn work(shared: Arc<Shared>, worker: String) {
         woken.as_mut().enable();
         match queue::claim(&shared.db, &worker, shared.config.lease).await {
             Ok(Some(job)) => {
+                // Dropping `process` on shutdown drops the job's own tasks with it.
                 tokio::select! {
                     () = process(&shared, &worker, job) => {}
                     () = shared.shutdown.cancelled() => break,
@@ -158,9 +181,15 @@ async fn work(shared: Arc<Shared>, worker: String) {
         }
     }
     match queue::release(&shared.db, &worker).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(worker, jobs = n, "handed unfinished jobs back to the queue"),
-        Err(error) => tracing::warn!(%error, "could not hand jobs back; their leases will expire"),
+        Ok(0) => 0,
+        Ok(n) => {
+            tracing::info!(worker, jobs = n, "handed unfinished jobs back to the queue");
+            n
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not hand jobs back; their leases will expire");
+            0
+        }
     }
 }
 
@@ -177,10 +206,10 @@ async fn process_in_span(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
             "grading failed {MAX_ATTEMPTS} times; please submit again"
         ))
     } else {
-        let renewer = tokio::spawn(renew_lease(shared.clone(), job.id, worker.to_string()));
-        let verdict = grade(shared, &job).await;
-        renewer.abort();
-        verdict
+        // Owned by this job: aborted when grading ends, or when `process` is
+        // dropped because the pool is shutting down.
+        let _renewer = AbortOnDrop::spawn(renew_lease(shared.clone(), job.id, worker.to_string()));
+        grade(shared, &job, worker).await
     };
     verdict.duration_ms.queue = job.queued_ms.max(0) as u64;
     verdict.duration_ms.total += verdict.duration_ms.queue;
@@ -203,45 +232,28 @@ async fn process_in_span(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
     }
 }
 
-async fn grade(shared: &Arc<Shared>, job: &ClaimedJob) -> Verdict {
+/// Runs the job in the sandbox (on a blocking thread: the sandbox is
+/// synchronous) while a task owned by the job announces compiling → running.
+///
+/// A blocking thread cannot be aborted: if the job is dropped mid-way, the
+/// sandbox still ends it within the exercise's wall-time limit, and its
+/// verdict is discarded.
+async fn grade(shared: &Arc<Shared>, job: &ClaimedJob, worker: &str) -> Verdict {
     let judge = shared.judge.clone();
     let programme = shared.programme.clone();
-    let (progress, mut activity) = tokio::sync::watch::channel(Activity::Compiling);
-    // Announce compiling → running as the sandbox reaches each step; the
-    // watch holds only the latest activity, so nothing queues up.
-    let announcer = {
-        let db = shared.db.clone();
-        let job = job.clone();
-        tokio::spawn(async move {
-            let mut current = Activity::Compiling;
-            while activity.changed().await.is_ok() {
-                let now = *activity.borrow_and_update();
-                if now != current {
-                    current = now;
-                    let phase = match now {
-                        Activity::Compiling => "compiling",
-                        Activity::Running => "running",
-                    };
-                    if let Err(error) = queue::set_phase(&db, &job, phase).await {
-                        tracing::debug!(%error, "cannot announce the phase");
-                    }
-                }
-            }
-        })
-    };
+    let (progress, phases) = tokio::sync::watch::channel(Phase::Compiling);
+    let mut announcer = AbortOnDrop::spawn(announce_phases(
+        shared.db.clone(),
+        job.clone(),
+        worker.to_string(),
+        phases,
+    ));
     let job = job.clone();
     let graded =
         tokio::task::spawn_blocking(move || match (job.mode, job.exercise_id.as_deref()) {
-            (JobMode::Run, _) => judge.run_program(&job.code, Some(&progress)),
+            (Mode::Run, _) => judge.run_program(&job.code, Some(&progress)),
             (mode, Some(exercise_id)) => match programme.exercise(exercise_id) {
-                Some(exercise) => {
-                    let mode = if mode == JobMode::Visible {
-                        Mode::Visible
-                    } else {
-                        Mode::Submit
-                    };
-                    judge.grade(exercise, &job.code, mode, Some(&progress))
-                }
+                Some(exercise) => judge.grade(exercise, &job.code, mode, Some(&progress)),
                 None => Verdict::internal(format!("the exercise {exercise_id:?} no longer exists")),
             },
             (_, None) => Verdict::internal("a graded job without an exercise"),
@@ -249,9 +261,37 @@ async fn grade(shared: &Arc<Shared>, job: &ClaimedJob) -> Verdict {
     let verdict = graded
         .await
         .unwrap_or_else(|error| Verdict::internal(format!("the grader crashed: {error}")));
-    // The sender went with the blocking task; the announcer finishes on its own.
-    let _ = announcer.await;
+    // The sender went with the blocking task: the announcer ends once it has
+    // announced every step, so "done" is never overtaken by a late "running".
+    announcer.finished().await;
     verdict
+}
+
+/// Announces each change of phase as the sandbox reaches a step, for as
+/// long as this worker holds the job.
+async fn announce_phases(
+    db: PgPool,
+    job: ClaimedJob,
+    worker: String,
+    mut phases: tokio::sync::watch::Receiver<Phase>,
+) {
+    // The watch holds only the latest phase, so nothing queues up; it ends
+    // when the sandbox (the sender) is done.
+    let mut current = Phase::Compiling;
+    while phases.changed().await.is_ok() {
+        let phase = *phases.borrow_and_update();
+        if phase != current {
+            current = phase;
+            match queue::set_phase(&db, &job, &worker, phase).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!("lease lost: not announcing the phase");
+                    return;
+                }
+                Err(error) => tracing::debug!(%error, "cannot announce the phase"),
+            }
+        }
+    }
 }
 
 async fn renew_lease(shared: Arc<Shared>, id: i64, worker: String) {

@@ -25,15 +25,19 @@ pub async fn progress_over_time(
     cohort_id: i64,
     learners: usize,
 ) -> sqlx::Result<Vec<ProgressPoint>> {
-    let rows: Vec<(Date, i64)> = sqlx::query_as(
-        "SELECT (p.passed_at AT TIME ZONE 'UTC')::date AS day, count(*)
-           FROM cohort_members m JOIN exercise_progress p ON p.user_id = m.user_id
-          WHERE m.cohort_id = $1 AND p.passed_at IS NOT NULL
-          GROUP BY day ORDER BY day",
+    // `day` is never NULL (the WHERE keeps passed rows only), nor a count.
+    let rows: Vec<(Date, i64)> = sqlx::query!(
+        r#"SELECT (p.passed_at AT TIME ZONE 'UTC')::date AS "day!", count(*) AS "passes!"
+             FROM cohort_members m JOIN exercise_progress p ON p.user_id = m.user_id
+            WHERE m.cohort_id = $1 AND p.passed_at IS NOT NULL
+            GROUP BY 1 ORDER BY 1"#,
+        cohort_id,
     )
-    .bind(cohort_id)
     .fetch_all(db)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.day, row.passes))
+    .collect();
     let Some(&(first, _)) = rows.first() else {
         return Ok(Vec::new());
     };

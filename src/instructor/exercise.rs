@@ -4,6 +4,8 @@
 
 use sqlx::PgPool;
 
+use crate::grading::job::{JobStatus, Mode};
+
 /// One learner's standing on the exercise.
 #[derive(Clone, Debug)]
 pub struct Credit {
@@ -74,19 +76,6 @@ impl ExerciseReport {
     }
 }
 
-type CreditRow = (
-    i64,
-    String,
-    Option<i32>,
-    Option<i32>,
-    Option<i32>,
-    bool,
-    Option<i64>,
-    Option<f64>,
-    i64,
-    Option<i64>,
-);
-
 /// The report of `exercise_id` for `cohort_id`.
 pub async fn report(
     db: &PgPool,
@@ -94,70 +83,62 @@ pub async fn report(
     exercise_id: &str,
 ) -> sqlx::Result<ExerciseReport> {
     let (rows, tests) = tokio::try_join!(
-        sqlx::query_as::<_, CreditRow>(
-            "SELECT u.id, u.display_name, p.attempts, p.best_passed, p.best_total,
-                    p.passed_at IS NOT NULL,
-                    CASE WHEN p.passed_at IS NOT NULL THEN
-                      (SELECT count(*) FROM submissions s
-                        WHERE s.user_id = u.id AND s.exercise_id = $2 AND s.mode = 'submit'
-                          AND s.finished_at <= p.passed_at) END,
-                    extract(epoch FROM p.passed_at - coalesce(p.first_opened_at,
-                      (SELECT min(s.created_at) FROM submissions s
-                        WHERE s.user_id = u.id AND s.exercise_id = $2)))::float8 / 60,
-                    (SELECT count(*) FROM hint_reveals h WHERE h.user_id = u.id AND h.exercise_id = $2),
-                    p.last_submission_id
-               FROM cohort_members m
-               JOIN users u ON u.id = m.user_id
-               LEFT JOIN exercise_progress p ON p.user_id = u.id AND p.exercise_id = $2
-              WHERE m.cohort_id = $1
-              ORDER BY lower(u.display_name), u.id",
+        sqlx::query!(
+            r#"SELECT u.id, u.display_name, p.attempts AS "attempts?", p.best_passed AS "best_passed?",
+                      p.best_total AS "best_total?", p.passed_at IS NOT NULL AS "passed!",
+                      CASE WHEN p.passed_at IS NOT NULL THEN
+                        (SELECT count(*) FROM submissions s
+                          WHERE s.user_id = u.id AND s.exercise_id = $2 AND s.mode = $3
+                            AND s.finished_at <= p.passed_at) END AS attempts_to_pass,
+                      extract(epoch FROM p.passed_at - coalesce(p.first_opened_at,
+                        (SELECT min(s.created_at) FROM submissions s
+                          WHERE s.user_id = u.id AND s.exercise_id = $2)))::float8 / 60 AS minutes_to_pass,
+                      (SELECT count(*) FROM hint_reveals h
+                        WHERE h.user_id = u.id AND h.exercise_id = $2) AS "hints!",
+                      p.last_submission_id AS "last_submission?"
+                 FROM cohort_members m
+                 JOIN users u ON u.id = m.user_id
+                 LEFT JOIN exercise_progress p ON p.user_id = u.id AND p.exercise_id = $2
+                WHERE m.cohort_id = $1
+                ORDER BY lower(u.display_name), u.id"#,
+            cohort_id,
+            exercise_id,
+            Mode::Submit as Mode,
         )
-        .bind(cohort_id)
-        .bind(exercise_id)
         .fetch_all(db),
-        sqlx::query_as::<_, (String, bool, i64, i64, Option<String>)>(
-            "SELECT t->>'name', bool_or(coalesce((t->>'hidden')::bool, false)), count(*),
-                    count(DISTINCT s.user_id),
-                    (array_agg(t->>'message' ORDER BY s.id DESC)
-                       FILTER (WHERE t->>'message' IS NOT NULL))[1]
-               FROM cohort_members m
-               JOIN submissions s ON s.user_id = m.user_id
-                AND s.exercise_id = $2 AND s.mode = 'submit' AND s.status = 'done'
-              CROSS JOIN LATERAL jsonb_array_elements(s.verdict->'tests') t
-              WHERE m.cohort_id = $1 AND t->>'status' <> 'pass'
-              GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 10",
+        sqlx::query_as!(
+            FailingTest,
+            r#"SELECT t->>'name' AS "name!", bool_or(coalesce((t->>'hidden')::bool, false)) AS "hidden!",
+                      count(*) AS "failures!", count(DISTINCT s.user_id) AS "learners!",
+                      (array_agg(t->>'message' ORDER BY s.id DESC)
+                         FILTER (WHERE t->>'message' IS NOT NULL))[1] AS example
+                 FROM cohort_members m
+                 JOIN submissions s ON s.user_id = m.user_id
+                  AND s.exercise_id = $2 AND s.mode = $3 AND s.status = $4
+                CROSS JOIN LATERAL jsonb_array_elements(s.verdict->'tests') t
+                WHERE m.cohort_id = $1 AND t->>'status' <> 'pass'
+                GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 10"#,
+            cohort_id,
+            exercise_id,
+            Mode::Submit as Mode,
+            JobStatus::Done as JobStatus,
         )
-        .bind(cohort_id)
-        .bind(exercise_id)
         .fetch_all(db),
     )?;
     let credits: Vec<Credit> = rows
         .into_iter()
-        .map(
-            |(
-                id,
-                display_name,
-                attempts,
-                best_passed,
-                best_total,
-                passed,
-                to_pass,
-                minutes,
-                hints,
-                last,
-            )| Credit {
-                id,
-                display_name,
-                attempts: attempts.unwrap_or(0),
-                best_passed: best_passed.unwrap_or(0),
-                best_total: best_total.unwrap_or(0),
-                passed,
-                attempts_to_pass: to_pass,
-                minutes_to_pass: minutes,
-                hints,
-                last_submission: last,
-            },
-        )
+        .map(|row| Credit {
+            id: row.id,
+            display_name: row.display_name,
+            attempts: row.attempts.unwrap_or(0),
+            best_passed: row.best_passed.unwrap_or(0),
+            best_total: row.best_total.unwrap_or(0),
+            passed: row.passed,
+            attempts_to_pass: row.attempts_to_pass,
+            minutes_to_pass: row.minutes_to_pass,
+            hints: row.hints,
+            last_submission: row.last_submission,
+        })
         .collect();
     let mut to_pass: Vec<f64> = credits
         .iter()
@@ -172,16 +153,7 @@ pub async fn report(
         minutes_median: percentile(&mut minutes, 50.0),
         hints_total: credits.iter().map(|c| c.hints).sum(),
         hints_learners: credits.iter().filter(|c| c.hints > 0).count(),
-        failing_tests: tests
-            .into_iter()
-            .map(|(name, hidden, failures, learners, example)| FailingTest {
-                name,
-                hidden,
-                failures,
-                learners,
-                example,
-            })
-            .collect(),
+        failing_tests: tests,
         credits,
     })
 }

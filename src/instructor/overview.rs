@@ -193,32 +193,32 @@ pub async fn matrix(
         .collect();
 
     let (members, progress) = tokio::try_join!(
-        sqlx::query_as::<_, (i64, String, String)>(
+        sqlx::query!(
             "SELECT u.id, u.display_name, u.email FROM cohort_members m
                JOIN users u ON u.id = m.user_id
               WHERE m.cohort_id = $1 AND ($2::bigint IS NULL OR m.user_id = $2)",
+            cohort_id,
+            learner,
         )
-        .bind(cohort_id)
-        .bind(learner)
         .fetch_all(db),
-        sqlx::query_as::<_, (i64, String, i32, bool, i32, i32, OffsetDateTime)>(
-            "SELECT p.user_id, p.exercise_id, p.attempts, p.passed_at IS NOT NULL,
-                    p.best_passed, p.best_total, p.last_activity_at
-               FROM cohort_members m
-               JOIN exercise_progress p ON p.user_id = m.user_id
-              WHERE m.cohort_id = $1 AND ($2::bigint IS NULL OR m.user_id = $2)",
+        sqlx::query!(
+            r#"SELECT p.user_id, p.exercise_id, p.attempts, p.passed_at IS NOT NULL AS "passed!",
+                      p.best_passed, p.best_total, p.last_activity_at
+                 FROM cohort_members m
+                 JOIN exercise_progress p ON p.user_id = m.user_id
+                WHERE m.cohort_id = $1 AND ($2::bigint IS NULL OR m.user_id = $2)"#,
+            cohort_id,
+            learner,
         )
-        .bind(cohort_id)
-        .bind(learner)
         .fetch_all(db),
     )?;
 
     let mut rows: Vec<LearnerRow> = members
         .into_iter()
-        .map(|(id, display_name, email)| LearnerRow {
-            id,
-            display_name,
-            email,
+        .map(|member| LearnerRow {
+            id: member.id,
+            display_name: member.display_name,
+            email: member.email,
             cells: vec![Cell::EMPTY; columns.len()],
             passed: 0,
             attempted: 0,
@@ -226,18 +226,19 @@ pub async fn matrix(
         })
         .collect();
     let row_of: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    for (user_id, exercise_id, attempts, passed, best_passed, best_total, last) in progress {
-        let Some(&r) = row_of.get(&user_id) else {
+    for progress in progress {
+        let Some(&r) = row_of.get(&progress.user_id) else {
             continue;
         };
         let row = &mut rows[r];
+        let attempts = progress.attempts;
         if attempts > 0 {
-            row.last_activity = row.last_activity.max(Some(last));
+            row.last_activity = row.last_activity.max(Some(progress.last_activity_at));
         }
-        let Some(&c) = index.get(exercise_id.as_str()) else {
+        let Some(&c) = index.get(progress.exercise_id.as_str()) else {
             continue;
         };
-        let state = if passed {
+        let state = if progress.passed {
             CellState::Passed
         } else if attempts > 0 {
             CellState::Attempted
@@ -247,8 +248,8 @@ pub async fn matrix(
         row.cells[c] = Cell {
             state,
             attempts,
-            best_passed,
-            best_total,
+            best_passed: progress.best_passed,
+            best_total: progress.best_total,
         };
     }
     let mut column_passed = vec![0; columns.len()];

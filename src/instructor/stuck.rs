@@ -5,6 +5,8 @@
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use crate::grading::job::Mode;
+
 /// The thresholds; each one is a separate reason to be listed.
 #[derive(Clone, Copy, Debug)]
 pub struct Thresholds {
@@ -77,42 +79,48 @@ pub async fn stuck(
 ) -> sqlx::Result<Vec<StuckLearner>> {
     // When nothing recorded the first opening, the first submission stands in.
     let (open, people) = tokio::try_join!(
-        sqlx::query_as::<_, (i64, String, i32, Option<f64>, Option<i64>)>(
-            "SELECT p.user_id, p.exercise_id, p.attempts,
-                    extract(epoch FROM now() - coalesce(p.first_opened_at,
-                        (SELECT min(s.created_at) FROM submissions s
-                          WHERE s.user_id = p.user_id AND s.exercise_id = p.exercise_id)))::float8 / 60,
-                    p.last_submission_id
-               FROM cohort_members m JOIN exercise_progress p ON p.user_id = m.user_id
-              WHERE m.cohort_id = $1 AND p.passed_at IS NULL
-              ORDER BY p.user_id, p.exercise_id",
+        sqlx::query!(
+            r#"SELECT p.user_id, p.exercise_id, p.attempts,
+                      extract(epoch FROM now() - coalesce(p.first_opened_at,
+                          (SELECT min(s.created_at) FROM submissions s
+                            WHERE s.user_id = p.user_id AND s.exercise_id = p.exercise_id)))::float8 / 60
+                        AS minutes,
+                      p.last_submission_id
+                 FROM cohort_members m JOIN exercise_progress p ON p.user_id = m.user_id
+                WHERE m.cohort_id = $1 AND p.passed_at IS NULL
+                ORDER BY p.user_id, p.exercise_id"#,
+            cohort_id,
         )
-        .bind(cohort_id)
         .fetch_all(db),
-        sqlx::query_as::<_, (i64, String, Option<OffsetDateTime>, Option<i64>)>(
-            "SELECT u.id, u.display_name,
-                    greatest((SELECT max(p.last_activity_at) FROM exercise_progress p
-                               WHERE p.user_id = u.id AND p.attempts > 0),
-                             (SELECT max(v.last_at) FROM lesson_visits v WHERE v.user_id = u.id)),
-                    (SELECT max(s.id) FROM submissions s WHERE s.user_id = u.id AND s.mode <> 'run')
-               FROM cohort_members m JOIN users u ON u.id = m.user_id
-              WHERE m.cohort_id = $1",
+        sqlx::query!(
+            r#"SELECT u.id, u.display_name,
+                      greatest((SELECT max(p.last_activity_at) FROM exercise_progress p
+                                 WHERE p.user_id = u.id AND p.attempts > 0),
+                               (SELECT max(v.last_at) FROM lesson_visits v WHERE v.user_id = u.id))
+                        AS last_activity,
+                      (SELECT max(s.id) FROM submissions s WHERE s.user_id = u.id AND s.mode <> $2)
+                        AS latest_submission
+                 FROM cohort_members m JOIN users u ON u.id = m.user_id
+                WHERE m.cohort_id = $1"#,
+            cohort_id,
+            Mode::Run as Mode,
         )
-        .bind(cohort_id)
         .fetch_all(db),
     )?;
     let now = OffsetDateTime::now_utc();
     let mut learners: Vec<StuckLearner> = people
         .into_iter()
-        .map(|(id, display_name, last_activity, latest_submission)| {
+        .map(|person| {
+            let (last_activity, latest_submission) =
+                (person.last_activity, person.latest_submission);
             let days = last_activity.map(|t| (now - t).whole_days());
             let mut reasons = Vec::new();
             if days.is_none_or(|d| d >= thresholds.inactive_days) {
                 reasons.push(StuckReason::Inactive { days });
             }
             StuckLearner {
-                id,
-                display_name,
+                id: person.id,
+                display_name: person.display_name,
                 reasons,
                 latest_submission,
                 last_activity,
@@ -124,8 +132,14 @@ pub async fn stuck(
         .enumerate()
         .map(|(i, l)| (l.id, i))
         .collect();
-    for (user_id, exercise_id, attempts, minutes, submission_id) in open {
-        let Some(&i) = position.get(&user_id) else {
+    for open in open {
+        let (exercise_id, attempts, minutes, submission_id) = (
+            open.exercise_id,
+            open.attempts,
+            open.minutes,
+            open.last_submission_id,
+        );
+        let Some(&i) = position.get(&open.user_id) else {
             continue;
         };
         if attempts >= thresholds.failures {

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 /// A learner's saved work on one exercise.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
     /// The code as last saved.
     pub code: String,
@@ -32,11 +32,12 @@ pub enum Saved {
 
 /// The learner's draft for `exercise_id`, if they have one.
 pub async fn load(db: &PgPool, user_id: i64, exercise_id: &str) -> sqlx::Result<Option<Draft>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Draft,
         "SELECT code, version, updated_at FROM drafts WHERE user_id = $1 AND exercise_id = $2",
+        user_id,
+        exercise_id,
     )
-    .bind(user_id)
-    .bind(exercise_id)
     .fetch_optional(db)
     .await
 }
@@ -53,27 +54,29 @@ pub async fn save(
     code: &str,
     base_version: i64,
 ) -> sqlx::Result<Saved> {
-    let saved: Option<Draft> = if base_version == 0 {
-        sqlx::query_as(
+    let saved = if base_version == 0 {
+        sqlx::query_as!(
+            Draft,
             "INSERT INTO drafts (user_id, exercise_id, code, version) VALUES ($1, $2, $3, 1)
              ON CONFLICT (user_id, exercise_id) DO NOTHING
              RETURNING code, version, updated_at",
+            user_id,
+            exercise_id,
+            code,
         )
-        .bind(user_id)
-        .bind(exercise_id)
-        .bind(code)
         .fetch_optional(db)
         .await?
     } else {
-        sqlx::query_as(
+        sqlx::query_as!(
+            Draft,
             "UPDATE drafts SET code = $3, version = version + 1, updated_at = now()
               WHERE user_id = $1 AND exercise_id = $2 AND version = $4
              RETURNING code, version, updated_at",
+            user_id,
+            exercise_id,
+            code,
+            base_version,
         )
-        .bind(user_id)
-        .bind(exercise_id)
-        .bind(code)
-        .bind(base_version)
         .fetch_optional(db)
         .await?
     };

@@ -6,22 +6,23 @@ use similar::{ChangeTag, TextDiff};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::instructor::learner::{self, Comment};
+use crate::grading::job::{JobStatus, Mode, Outcome};
+use crate::progress::comments::{self, Comment};
 
 /// How many submissions the exercise page lists.
 pub const HISTORY_LENGTH: i64 = 50;
 
 /// One graded (or pending) submission, as the history lists it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Submission {
     /// Its id.
     pub id: i64,
-    /// `submit` (every test) or `visible` (visible tests only).
-    pub mode: String,
-    /// queued, running or done.
-    pub status: String,
-    /// pass, fail or error, once done.
-    pub verdict_status: Option<String>,
+    /// [`Mode::Submit`] (every test) or [`Mode::Visible`] (visible tests only).
+    pub mode: Mode,
+    /// Where the job is.
+    pub status: JobStatus,
+    /// How it came out, once done.
+    pub verdict_status: Option<Outcome>,
     /// Tests passed, once done.
     pub tests_passed: Option<i32>,
     /// Tests run, once done.
@@ -82,22 +83,27 @@ impl Submission {
 
     /// What the verdict column says.
     pub fn outcome(&self) -> &str {
-        match (self.status.as_str(), self.verdict_status.as_deref()) {
-            ("done", Some("pass")) => "passed",
-            ("done", Some("fail")) => "failed",
-            ("done", _) => "error",
-            ("running", _) => "running",
-            _ => "queued",
+        match (self.status, self.verdict_status) {
+            (JobStatus::Done, Some(Outcome::Pass)) => "passed",
+            (JobStatus::Done, Some(Outcome::Fail)) => "failed",
+            (JobStatus::Done, _) => "error",
+            (JobStatus::Running, _) => "running",
+            (JobStatus::Queued, _) => "queued",
         }
     }
 
     /// The badge class for the verdict: pass, fail, error or pending.
     pub fn badge(&self) -> &str {
-        match (self.status.as_str(), self.verdict_status.as_deref()) {
-            ("done", Some(status)) => status,
-            ("done", None) => "error",
-            _ => "pending",
+        match (self.status, self.verdict_status) {
+            (JobStatus::Done, Some(outcome)) => outcome.as_str(),
+            (JobStatus::Done, None) => Outcome::Error.as_str(),
+            (JobStatus::Queued | JobStatus::Running, _) => "pending",
         }
+    }
+
+    /// Whether every test was run (a graded submission, not a visible-tests run).
+    pub fn is_graded_against_every_test(&self) -> bool {
+        self.mode == Mode::Submit
     }
 
     /// Whether it was graded against the exercise version `hash`.
@@ -123,22 +129,26 @@ pub async fn for_exercise(
     exercise_id: &str,
 ) -> sqlx::Result<Vec<Entry>> {
     // One extra row so the oldest listed submission has something to diff against.
-    let mut rows: Vec<Submission> = sqlx::query_as(
-        "SELECT id, mode, status, verdict_status, tests_passed, tests_total, exercise_hash, code, created_at
-           FROM submissions
-          WHERE user_id = $1 AND exercise_id = $2 AND mode IN ('submit', 'visible')
-          ORDER BY id DESC LIMIT $3",
+    let mut rows = sqlx::query_as!(
+        Submission,
+        r#"SELECT id, mode AS "mode: Mode", status AS "status: JobStatus",
+                  verdict_status AS "verdict_status: Outcome", tests_passed, tests_total,
+                  exercise_hash, code, created_at
+             FROM submissions
+            WHERE user_id = $1 AND exercise_id = $2 AND mode <> $4
+            ORDER BY id DESC LIMIT $3"#,
+        user_id,
+        exercise_id,
+        HISTORY_LENGTH + 1,
+        Mode::Run as Mode,
     )
-    .bind(user_id)
-    .bind(exercise_id)
-    .bind(HISTORY_LENGTH + 1)
     .fetch_all(db)
     .await?;
     let extra = (rows.len() as i64 > HISTORY_LENGTH)
         .then(|| rows.pop())
         .flatten();
     let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
-    let mut comments = learner::comments_on(db, &ids).await?;
+    let mut comments = comments::on_each(db, &ids).await?;
     let mut entries = Vec::with_capacity(rows.len());
     let mut older = extra.map(|s| s.code);
     for submission in rows.into_iter().rev() {
@@ -159,20 +169,29 @@ pub async fn for_exercise(
     Ok(entries)
 }
 
-/// The learner's most recent passing graded submission, if any: its code and
-/// the exercise version it passed against.
-pub async fn last_pass(
-    db: &PgPool,
-    user_id: i64,
-    exercise_id: &str,
-) -> sqlx::Result<Option<(i64, String, Option<String>)>> {
-    sqlx::query_as(
+/// A passing graded submission: what passed, and against which version.
+#[derive(Debug, Clone)]
+pub struct Pass {
+    /// `submissions.id`
+    pub id: i64,
+    /// The code that passed.
+    pub code: String,
+    /// The exercise version it passed against.
+    pub exercise_hash: Option<String>,
+}
+
+/// The learner's most recent passing graded submission, if any.
+pub async fn last_pass(db: &PgPool, user_id: i64, exercise_id: &str) -> sqlx::Result<Option<Pass>> {
+    sqlx::query_as!(
+        Pass,
         "SELECT id, code, exercise_hash FROM submissions
-          WHERE user_id = $1 AND exercise_id = $2 AND mode = 'submit' AND verdict_status = 'pass'
+          WHERE user_id = $1 AND exercise_id = $2 AND mode = $3 AND verdict_status = $4
           ORDER BY id DESC LIMIT 1",
+        user_id,
+        exercise_id,
+        Mode::Submit as Mode,
+        Outcome::Pass as Outcome,
     )
-    .bind(user_id)
-    .bind(exercise_id)
     .fetch_optional(db)
     .await
 }

@@ -12,13 +12,13 @@ pub async fn visit_lesson(
     module_id: &str,
     lesson_id: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO lesson_visits (user_id, module_id, lesson_id) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, module_id, lesson_id) DO UPDATE SET last_at = now()",
+        user_id,
+        module_id,
+        lesson_id,
     )
-    .bind(user_id)
-    .bind(module_id)
-    .bind(lesson_id)
     .execute(db)
     .await?;
     Ok(())
@@ -29,15 +29,15 @@ pub async fn visit_lesson(
 /// The grader upserts the same row when a submission finishes, so both sides
 /// only ever fill in their own columns.
 pub async fn open_exercise(db: &PgPool, user_id: i64, exercise_id: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO exercise_progress AS p (user_id, exercise_id, first_opened_at)
          VALUES ($1, $2, now())
          ON CONFLICT (user_id, exercise_id) DO UPDATE
             SET first_opened_at = coalesce(p.first_opened_at, now())
           WHERE p.first_opened_at IS NULL",
+        user_id,
+        exercise_id,
     )
-    .bind(user_id)
-    .bind(exercise_id)
     .execute(db)
     .await?;
     Ok(())
@@ -57,13 +57,13 @@ pub async fn remember_versions(
 }
 
 async fn remember_version(db: &PgPool, exercise: &Exercise) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO exercise_versions (hash, exercise_id, visible) VALUES ($1, $2, $3)
          ON CONFLICT (hash) DO NOTHING",
+        exercise.content_hash,
+        exercise.id,
+        visible_text(exercise),
     )
-    .bind(&exercise.content_hash)
-    .bind(&exercise.id)
-    .bind(visible_text(exercise))
     .execute(db)
     .await?;
     Ok(())
@@ -102,19 +102,21 @@ fn text_of_html(html: &str) -> String {
 
 /// The visible text of an earlier version of an exercise, if it was seen.
 pub async fn version_text(db: &PgPool, hash: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT visible FROM exercise_versions WHERE hash = $1")
-        .bind(hash)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "SELECT visible FROM exercise_versions WHERE hash = $1",
+        hash
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// How many hints of an exercise the learner has revealed (always the first ones).
 pub async fn hints_revealed(db: &PgPool, user_id: i64, exercise_id: &str) -> sqlx::Result<usize> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM hint_reveals WHERE user_id = $1 AND exercise_id = $2",
+    let count = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM hint_reveals WHERE user_id = $1 AND exercise_id = $2"#,
+        user_id,
+        exercise_id,
     )
-    .bind(user_id)
-    .bind(exercise_id)
     .fetch_one(db)
     .await?;
     Ok(usize::try_from(count).unwrap_or(0))
@@ -148,13 +150,13 @@ pub async fn reveal_hint(
     if index > revealed {
         return Ok(Err(HintRefused::OutOfOrder { revealed }));
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO hint_reveals (user_id, exercise_id, hint_index) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING",
+        user_id,
+        exercise.id,
+        i32::try_from(index).unwrap_or(i32::MAX),
     )
-    .bind(user_id)
-    .bind(&exercise.id)
-    .bind(i32::try_from(index).unwrap_or(i32::MAX))
     .execute(db)
     .await?;
     Ok(Ok(revealed.max(index + 1)))

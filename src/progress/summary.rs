@@ -60,7 +60,7 @@ impl Mark {
 }
 
 /// One exercise's row of `exercise_progress`, as far as marks need it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct ExerciseRow {
     exercise_id: String,
     attempts: i32,
@@ -78,20 +78,25 @@ pub struct LearnerProgress {
 impl LearnerProgress {
     /// Loads the learner's lesson visits and exercise progress.
     pub async fn load(db: &PgPool, user_id: i64) -> sqlx::Result<Self> {
-        let lessons: Vec<(String, String)> =
-            sqlx::query_as("SELECT module_id, lesson_id FROM lesson_visits WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_all(db)
-                .await?;
-        let exercises: Vec<ExerciseRow> = sqlx::query_as(
+        let lessons = sqlx::query!(
+            "SELECT module_id, lesson_id FROM lesson_visits WHERE user_id = $1",
+            user_id
+        )
+        .fetch_all(db)
+        .await?;
+        let exercises = sqlx::query_as!(
+            ExerciseRow,
             "SELECT exercise_id, attempts, first_opened_at, passed_hash
                FROM exercise_progress WHERE user_id = $1",
+            user_id,
         )
-        .bind(user_id)
         .fetch_all(db)
         .await?;
         Ok(Self {
-            lessons_read: lessons.into_iter().collect(),
+            lessons_read: lessons
+                .into_iter()
+                .map(|visit| (visit.module_id, visit.lesson_id))
+                .collect(),
             exercises: exercises
                 .into_iter()
                 .map(|row| (row.exercise_id.clone(), row))
@@ -179,14 +184,16 @@ impl ModuleProgress {
 /// Consecutive days, up to today, on which the learner read or submitted
 /// something (a day without activity yet today does not break it).
 pub async fn streak_days(db: &PgPool, user_id: i64) -> sqlx::Result<u32> {
-    let days: Vec<Date> = sqlx::query_scalar(
-        "SELECT DISTINCT day FROM (
+    // A UNION's columns are never known to be NOT NULL; these days come
+    // from NOT NULL timestamps, hence the `!`.
+    let days: Vec<Date> = sqlx::query_scalar!(
+        r#"SELECT DISTINCT day AS "day!" FROM (
              SELECT (created_at AT TIME ZONE 'UTC')::date AS day FROM submissions WHERE user_id = $1
              UNION SELECT (first_at AT TIME ZONE 'UTC')::date FROM lesson_visits WHERE user_id = $1
              UNION SELECT (last_at AT TIME ZONE 'UTC')::date FROM lesson_visits WHERE user_id = $1
-         ) AS active ORDER BY day DESC LIMIT 400",
+         ) AS active ORDER BY day DESC LIMIT 400"#,
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(db)
     .await?;
     Ok(streak(&days, OffsetDateTime::now_utc().date()))

@@ -13,12 +13,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::password::{self, NewPassword};
 use crate::auth::users::{self, DisplayName, Email, Role, User};
-use crate::auth::visitor::{self, Visitor};
+use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::templates::{Layout, render};
+use crate::web::visitor::{self, Visitor};
 
 /// `/signup`, `/login`, `/logout`.
 pub fn routes() -> Router<AppState> {

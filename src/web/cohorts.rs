@@ -13,10 +13,10 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::auth::cohorts::{self, Cohort, CohortName, Person};
 use crate::auth::users;
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::templates::{Layout, render};
 

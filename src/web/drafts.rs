@@ -12,10 +12,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::grading::code;
 use crate::progress::drafts::{self, Draft, Saved};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::submissions::ApiJson;
 use crate::web::submissions::code_error;

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::web::AppState;
 use crate::web::templates::{ErrorPage, Layout, render};
 
 /// Everything a handler can fail with.

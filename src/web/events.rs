@@ -18,10 +18,13 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
-use crate::app::AppState;
+use crate::auth::Role;
 use crate::auth::cohorts::learners_taught_by;
-use crate::auth::{CurrentUser, Role};
-use crate::grading::queue::{EVENTS_CHANNEL, JobEvent};
+use crate::grading::job::JobEvent;
+use crate::grading::queue::EVENTS_CHANNEL;
+use crate::shutdown::{AbortOnDrop, Shutdown};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// Events kept for a slow page before it starts missing some (it then
@@ -44,20 +47,28 @@ impl Default for EventHub {
 }
 
 impl EventHub {
-    /// Listens for job events until the process ends, reconnecting after
+    /// Listens for job events until `shutdown` begins, reconnecting after
     /// database outages.
-    pub fn spawn_listener(self: &Arc<Self>, db: PgPool) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_listener(
+        self: &Arc<Self>,
+        db: PgPool,
+        shutdown: Shutdown,
+    ) -> tokio::task::JoinHandle<()> {
         let hub = self.clone();
         tokio::spawn(async move {
-            // Ends with the pool (at shutdown).
-            while !db.is_closed() {
-                match hub.listen(&db).await {
-                    Ok(()) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, "event listener lost its connection; reconnecting")
+            loop {
+                tokio::select! {
+                    result = hub.listen(&db) => {
+                        if let Err(error) = result {
+                            tracing::warn!(%error, "event listener lost its connection; reconnecting");
+                        }
                     }
+                    () = shutdown.cancelled() => return,
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = shutdown.cancelled() => return,
+                }
             }
         })
     }
@@ -130,7 +141,7 @@ pub async fn stream(
     let (page, to_page) = tokio::sync::mpsc::channel::<Event>(16);
     // One task per open page filters the node's events for this viewer; it
     // ends when the page goes away (its channel closes) or the stream is dropped.
-    let filter = tokio::spawn(async move {
+    let filter = AbortOnDrop::spawn(async move {
         loop {
             let event = match receiver.recv().await {
                 Ok(event) => event,
@@ -160,21 +171,11 @@ pub async fn stream(
             }
         }
     });
-    let guard = AbortOnDrop(filter);
-    let events = futures::stream::unfold((to_page, guard), |(mut to_page, guard)| async move {
+    let events = futures::stream::unfold((to_page, filter), |(mut to_page, filter)| async move {
         to_page
             .recv()
             .await
-            .map(|event| (Ok(event), (to_page, guard)))
+            .map(|event| (Ok(event), (to_page, filter)))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
-}
-
-/// Aborts the page's filter task when its stream is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

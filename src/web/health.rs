@@ -5,11 +5,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::app::AppState;
+use crate::web::AppState;
 
 /// Load balancers poll this; it must stay cheap and never hang.
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
+    let probe = sqlx::query_scalar!("SELECT 1 AS one").fetch_one(&state.db);
     match tokio::time::timeout(Duration::from_secs(2), probe).await {
         Ok(Ok(_)) => (StatusCode::OK, "ok\n"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n"),

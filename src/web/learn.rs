@@ -15,17 +15,17 @@ use axum::{Form, Json, Router, middleware};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::auth::{CurrentUser, MaybeUser};
 use crate::curriculum::highlight::highlight;
 use crate::curriculum::{Exercise, Item, Lesson, Module};
 use crate::progress::drafts;
 use crate::progress::history::{self, Entry};
 use crate::progress::record::{self, HintRefused};
 use crate::progress::summary::{LearnerProgress, Mark};
+use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::submissions::ApiJson;
 use crate::web::templates::{Layout, render};
+use crate::web::{CurrentUser, MaybeUser};
 
 /// Lesson and exercise pages and their small APIs.
 pub fn routes() -> Router<AppState> {
@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/exercises/{exercise}", get(exercise))
         .route("/exercises/{exercise}/history", get(history_fragment))
         .route("/exercises/{exercise}/hints", post(reveal_hint_form))
-        .route_layer(middleware::from_fn(crate::auth::require_signed_in));
+        .route_layer(middleware::from_fn(crate::web::require_signed_in));
     Router::new()
         .route("/lessons/{module}/{lesson}", get(lesson))
         .route("/api/exercises/{exercise}/hints", post(reveal_hint_api))
@@ -168,15 +168,15 @@ impl<'a> AfterWork<'a> {
         let last_pass = history::last_pass(&state.db, user.id, &exercise.id).await?;
         let mut out_of_date = None;
         let mut passing_code = String::new();
-        if let Some((submission_id, code, hash)) = &last_pass {
-            passing_code = code.clone();
-            if hash.as_deref() != Some(exercise.content_hash.as_str()) {
-                let old = match hash {
+        if let Some(pass) = &last_pass {
+            passing_code = pass.code.clone();
+            if pass.exercise_hash.as_deref() != Some(exercise.content_hash.as_str()) {
+                let old = match &pass.exercise_hash {
                     Some(hash) => record::version_text(&state.db, hash).await?,
                     None => None,
                 };
                 out_of_date = Some(OutOfDate {
-                    submission_id: *submission_id,
+                    submission_id: pass.id,
                     changes_html: old
                         .map(|old| history::diff(&old, &record::visible_text(exercise)).0),
                 });

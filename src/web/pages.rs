@@ -4,8 +4,8 @@
 use axum::extract::{Path, State};
 use axum::response::Html;
 
-use crate::app::AppState;
 use crate::curriculum::{Item, Module};
+use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::templates::{CataloguePage, Layout, ModulePage, render};
 

@@ -6,10 +6,10 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::{Router, middleware};
 
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::curriculum::{Item, Module};
 use crate::progress::summary::{self, LearnerProgress, ModuleProgress};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::learn::{SidebarItem, sidebar};
 use crate::web::templates::{Layout, render};
@@ -18,7 +18,7 @@ use crate::web::templates::{Layout, render};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(dashboard))
-        .route_layer(middleware::from_fn(crate::auth::require_signed_in))
+        .route_layer(middleware::from_fn(crate::web::require_signed_in))
 }
 
 /// A module as the dashboard shows it.

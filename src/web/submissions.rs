@@ -9,10 +9,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::auth::{CurrentUser, Role, can_view_learner};
+use crate::auth::{Role, can_view_learner};
 use crate::grading::code::{self, CodeProblem};
-use crate::grading::queue::{self, JobMode, NewJob};
+use crate::grading::job::{JobStatus, Mode};
+use crate::grading::queue::{self, NewJob};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// A JSON body whose rejections become [`AppError`]s with a clear message.
@@ -95,12 +97,19 @@ pub async fn submit(
         .programme
         .exercise(&exercise_id)
         .ok_or(AppError::NotFound)?;
-    let mode = match body.mode.as_deref() {
-        None | Some("submit") => JobMode::Submit,
-        Some("visible") => JobMode::Visible,
-        Some(other) => {
+    // Programs are run through `/api/run`; here only the graded modes are accepted.
+    let mode = match body
+        .mode
+        .as_deref()
+        .map(|word| (word, word.parse::<Mode>()))
+    {
+        None => Mode::Submit,
+        Some((_, Ok(mode))) if mode.is_graded() => mode,
+        Some((word, _)) => {
             return Err(AppError::Unprocessable(format!(
-                "unknown mode {other:?}: use \"submit\" or \"visible\""
+                "unknown mode {word:?}: use \"{}\" or \"{}\"",
+                Mode::Submit,
+                Mode::Visible
             )));
         }
     };
@@ -122,7 +131,7 @@ pub async fn run(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let job = NewJob {
         user_id: Some(user.id),
-        mode: JobMode::Run,
+        mode: Mode::Run,
         exercise_id: None,
         exercise_hash: None,
         code: &body.code,
@@ -141,23 +150,10 @@ async fn accept(
     let id = queue::enqueue(&state.db, job).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": id, "status": "queued", "url": format!("/api/submissions/{id}") })),
+        Json(
+            json!({ "id": id, "status": JobStatus::Queued, "url": format!("/api/submissions/{id}") }),
+        ),
     ))
-}
-
-/// A submission as the API shows it.
-#[derive(sqlx::FromRow)]
-struct SubmissionRow {
-    id: i64,
-    user_id: Option<i64>,
-    status: String,
-    phase: Option<String>,
-    mode: String,
-    exercise_id: Option<String>,
-    exercise_hash: Option<String>,
-    verdict: Option<Value>,
-    created_at: time::OffsetDateTime,
-    finished_at: Option<time::OffsetDateTime>,
 }
 
 /// `GET /api/submissions/{id}`: status, and the verdict once done. Only its
@@ -168,14 +164,9 @@ pub async fn show(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
-    let row: SubmissionRow = sqlx::query_as(
-        "SELECT id, user_id, status, phase, mode, exercise_id, exercise_hash, verdict, created_at, finished_at
-           FROM submissions WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let row = queue::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let visible = match row.user_id {
         Some(author) => can_view_learner(&user, author, &state.db).await?,
         None => user.role == Role::Admin,

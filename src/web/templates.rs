@@ -2,8 +2,8 @@
 
 use askama::Template;
 
-use crate::app::AppState;
 use crate::curriculum::{Item, Module, Programme};
+use crate::web::AppState;
 
 /// What the base layout needs on every page.
 pub struct Layout {
@@ -21,9 +21,9 @@ pub struct Layout {
 
 impl Layout {
     /// The layout for a page titled `title`, for the visitor of the request
-    /// being handled (see [`crate::auth::visitor`]).
+    /// being handled (see [`crate::web::visitor`]).
     pub fn new(state: &AppState, title: &str) -> Self {
-        let visitor = crate::auth::visitor::current().unwrap_or_default();
+        let visitor = crate::web::visitor::current().unwrap_or_default();
         Self {
             user: visitor.user,
             csrf_token: visitor.csrf_token,

@@ -8,13 +8,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use lockstep::app::AppState;
+use lockstep::application::Application;
 use lockstep::config::{ServeSettings, Settings};
 use lockstep::curriculum::Programme;
 use lockstep::db::embedded::{Durability, PrivateCluster};
-use lockstep::web::assets::Assets;
+use lockstep::shutdown::Shutdown;
 use sqlx::PgPool;
-use tokio::sync::oneshot;
 
 /// The server URL every test database is created on.
 fn server_url() -> &'static str {
@@ -89,7 +88,7 @@ pub struct TestApp {
     pub db: PgPool,
     /// A client with a cookie jar and no redirects followed.
     pub client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
+    shutdown: Shutdown,
 }
 
 impl TestApp {
@@ -105,9 +104,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.shutdown.cancel();
     }
 }
 
@@ -117,34 +114,22 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(db).await
 }
 
-/// Starts the app against `db`.
+/// Starts the app against `db`, as `lockstep serve` would but on a random
+/// port and without a grading pool; it stops when the `TestApp` is dropped.
 pub async fn spawn_app_with(db: PgPool) -> TestApp {
     let serve = ServeSettings {
         listen: "127.0.0.1:0".parse().expect("address"),
         static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
         workers: Some(0),
     };
-    let state = AppState {
-        auth: Default::default(),
-        events: Default::default(),
-        db: db.clone(),
-        programme: programme(),
-        assets: Arc::new(Assets::load(&serve.static_dir).expect("static files")),
-    };
-    lockstep::progress::record::remember_versions(&state.db, &state.programme)
+    let app = Application::with_programme(settings(), programme(), Some(&serve), None)
         .await
-        .expect("record exercise versions");
-    state.events.spawn_listener(state.db.clone());
-    let listener = tokio::net::TcpListener::bind(serve.listen)
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let (stop, stopped) = oneshot::channel::<()>();
+        .expect("the app builds");
+    let addr = app.local_addr().expect("a web node has an address");
+    let shutdown = app.shutdown();
+    let running = db.clone();
     tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        if let Err(error) = lockstep::server::run(listener, state, &serve, shutdown).await {
+        if let Err(error) = app.run(running).await {
             eprintln!("test server failed: {error:#}");
         }
     });
@@ -158,7 +143,7 @@ pub async fn spawn_app_with(db: PgPool) -> TestApp {
         addr,
         db,
         client,
-        stop: Some(stop),
+        shutdown,
     }
 }
 
@@ -183,16 +168,13 @@ pub async fn judge() -> lockstep::grading::judge::Judge {
     .expect("the dependency cache builds")
 }
 
-/// A grading pool over `db`, stopped when the returned token is cancelled.
+/// A grading pool over `db`, stopped when the returned shutdown is cancelled.
 pub async fn spawn_pool(
     db: PgPool,
     config: lockstep::grading::pool::PoolConfig,
-) -> (
-    tokio_util::sync::CancellationToken,
-    tokio::task::JoinHandle<()>,
-) {
+) -> (Shutdown, tokio::task::JoinHandle<()>) {
     let judge = judge().await;
-    let stop = tokio_util::sync::CancellationToken::new();
+    let stop = Shutdown::new();
     let token = stop.clone();
     let handle = tokio::spawn(async move {
         lockstep::grading::pool::run(db, judge, programme(), config, token)

@@ -26,22 +26,14 @@ mod rustc;
 use std::time::Instant;
 
 use super::harness::{self, Outcome, Report};
-use super::sandbox::{
-    Activity, Exit, Isolation, JobFile, Limits, Progress, Sandbox, Step, StepReport,
-};
+use super::job::Phase;
+use super::sandbox::{Exit, Isolation, JobFile, Limits, Progress, Sandbox, Step, StepReport};
 use super::verdict::{Durations, IntegrityFlag, Reason, Status, TestResult, Verdict};
 pub use crate::config::Ceiling;
 use crate::curriculum::{Exercise, ExerciseKind};
 use rustc::Rustc;
 
-/// What to grade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Every test, hidden ones included.
-    Submit,
-    /// Visible tests only (the editor's "Run visible tests").
-    Visible,
-}
+pub use super::job::Mode;
 
 /// Compiles and runs code in the sandbox.
 #[derive(Debug, Clone)]
@@ -258,9 +250,9 @@ fn internal(error: anyhow::Error, started: Instant) -> Verdict {
 
 /// Wall time per activity.
 fn durations(steps: &[StepReport], started: Instant) -> Durations {
-    let (compile, run) = steps.iter().fold((0, 0), |(c, r), s| match s.activity {
-        Activity::Compiling => (c + s.wall_ms, r),
-        Activity::Running => (c, r + s.wall_ms),
+    let (compile, run) = steps.iter().fold((0, 0), |(c, r), s| match s.phase {
+        Phase::Compiling => (c + s.wall_ms, r),
+        Phase::Running => (c, r + s.wall_ms),
     });
     Durations {
         queue: 0,

@@ -644,7 +644,7 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
         if stopped {
             steps.push(StepReport {
                 name: step.name.clone(),
-                activity: step.isolation.activity(),
+                phase: step.isolation.phase(),
                 exit: Exit::Skipped,
                 stdout: String::new(),
                 stderr: String::new(),
@@ -659,7 +659,7 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
         prepare_files(step)?;
         let event = SandboxEvent::StepStarted {
             index,
-            activity: step.isolation.activity(),
+            phase: step.isolation.phase(),
         };
         eprintln!("{}", serde_json::to_string(&event)?);
         let filters = match step.isolation {
@@ -846,7 +846,7 @@ fn run_step(step: &Step, filters: &[BpfProgram], existing_tasks: u64) -> Result<
     let results = texts.next().unwrap_or_default();
     Ok(StepReport {
         name: step.name.clone(),
-        activity: step.isolation.activity(),
+        phase: step.isolation.phase(),
         exit,
         stdout,
         stderr,

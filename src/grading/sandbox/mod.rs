@@ -39,6 +39,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use super::job::Phase;
+
 /// Where things are inside the sandbox.
 pub mod paths {
     /// The Rust toolchain (sysroot), read-only.
@@ -125,23 +127,13 @@ pub enum Isolation {
     },
 }
 
-/// What a job is doing, as learners see it.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Activity {
-    /// Compiling (any [`Isolation::Toolchain`] step).
-    #[default]
-    Compiling,
-    /// Running learner code (any [`Isolation::Run`] step).
-    Running,
-}
-
 impl Isolation {
-    /// The activity a step in this isolation is part of.
-    pub fn activity(&self) -> Activity {
+    /// The phase of a job a step in this isolation is part of: compiling
+    /// in the compilers' root, running in a run root.
+    pub fn phase(&self) -> Phase {
         match self {
-            Isolation::Toolchain => Activity::Compiling,
-            Isolation::Run { .. } => Activity::Running,
+            Isolation::Toolchain => Phase::Compiling,
+            Isolation::Run { .. } => Phase::Running,
         }
     }
 }
@@ -209,8 +201,8 @@ pub struct StepReport {
     /// The step's name.
     pub name: String,
     /// What the step was part of.
-    #[serde(default)]
-    pub activity: Activity,
+    #[serde(default = "compiling")]
+    pub phase: Phase,
     /// How it ended.
     pub exit: Exit,
     /// Captured stdout (lossy UTF-8, capped).
@@ -287,8 +279,12 @@ pub struct Sandbox {
 pub const HELPER_COMMAND: &str = "__sandbox";
 
 /// Follows what the job is doing (for live progress): it holds the latest
-/// [`Activity`], so a slow reader skips states rather than queueing them.
-pub type Progress = tokio::sync::watch::Sender<Activity>;
+/// [`Phase`], so a slow reader skips states rather than queueing them.
+pub type Progress = tokio::sync::watch::Sender<Phase>;
+
+fn compiling() -> Phase {
+    Phase::Compiling
+}
 
 /// What the helper tells the host while a job runs, one JSON object a line
 /// on its stderr (only PID 1 of the job writes there; the steps' own output
@@ -301,7 +297,7 @@ pub enum SandboxEvent {
         /// Its position in the job.
         index: usize,
         /// What it is part of.
-        activity: Activity,
+        phase: Phase,
     },
 }
 
@@ -372,8 +368,8 @@ impl Sandbox {
                 .map_while(Result::ok)
             {
                 match (serde_json::from_slice::<SandboxEvent>(&line), &progress) {
-                    (Ok(SandboxEvent::StepStarted { activity, .. }), Some(progress)) => {
-                        progress.send_replace(activity);
+                    (Ok(SandboxEvent::StepStarted { phase, .. }), Some(progress)) => {
+                        progress.send_replace(phase);
                     }
                     (Ok(_), None) => {}
                     (Err(_), _) if err.len() < 64 * 1024 => {

@@ -10,13 +10,14 @@ use serde_json::{Value, json};
 
 use super::pages::{OverviewQuery, StuckQuery};
 use super::{cohort_learner, taught_cohort};
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::auth::cohorts;
 use crate::instructor::export::{self, Export, Format};
 use crate::instructor::learner;
 use crate::instructor::overview::{self, Matrix, SortKey};
 use crate::instructor::stuck::{self, StuckReason};
+use crate::progress::comments;
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// `GET /api/instructor/cohorts`
@@ -89,7 +90,7 @@ pub async fn learner_progress(
     Query(query): Query<OverviewQuery>,
 ) -> Result<Json<Value>, AppError> {
     let cohort = taught_cohort(&state, &user, cohort_id).await?;
-    let (id, _, _) = cohort_learner(&state, &cohort, learner_id).await?;
+    let id = cohort_learner(&state, &cohort, learner_id).await?.id;
     let (module, _) = query.parts();
     let module = module.filter(|m| state.programme.module(m).is_some());
     let matrix = overview::matrix(
@@ -193,6 +194,6 @@ pub async fn comments(
     if !crate::auth::can_view_learner(&user, submission.user_id, &state.db).await? {
         return Err(AppError::NotFound);
     }
-    let comments = learner::comments(&state.db, submission.id).await?;
+    let comments = comments::on(&state.db, submission.id).await?;
     Ok(Json(json!({ "comments": comments })))
 }

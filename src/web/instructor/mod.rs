@@ -14,9 +14,9 @@ use axum::Router;
 use axum::routing::{get, post};
 use time::OffsetDateTime;
 
-use crate::app::AppState;
-use crate::auth::CurrentUser;
-use crate::auth::cohorts::{self, Cohort};
+use crate::auth::cohorts::{self, Cohort, Person};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 
 /// The dashboard's routes.
@@ -70,21 +70,15 @@ pub async fn taught_cohort(
         .ok_or(AppError::NotFound)
 }
 
-/// A member of `cohort`: (id, display name, email); 404 for anyone else.
+/// A learner of `cohort`; 404 for anyone else.
 pub async fn cohort_learner(
     state: &AppState,
     cohort: &Cohort,
     learner_id: i64,
-) -> Result<(i64, String, String), AppError> {
-    sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email FROM cohort_members m
-           JOIN users u ON u.id = m.user_id WHERE m.cohort_id = $1 AND m.user_id = $2",
-    )
-    .bind(cohort.id)
-    .bind(learner_id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or(AppError::NotFound)
+) -> Result<Person, AppError> {
+    cohorts::member(&state.db, cohort.id, learner_id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// "2026-03-01 14:05" (UTC), the dashboard's one way of showing a time.

@@ -7,14 +7,17 @@ use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
 use super::{ago, cohort_learner, taught_cohort, when};
-use crate::app::AppState;
-use crate::auth::CurrentUser;
 use crate::auth::cohorts::{self, Cohort};
+use crate::auth::users;
+use crate::grading::job::Mode;
 use crate::instructor::exercise::ExerciseReport;
-use crate::instructor::learner::{self, Comment, DiffLine, Event};
+use crate::instructor::learner::{self, DiffLine, Event};
 use crate::instructor::overview::{self, Matrix, SortKey};
 use crate::instructor::stuck::{self, StuckLearner, StuckReason, Thresholds};
 use crate::instructor::{charts, exercise};
+use crate::progress::comments::{self, Comment};
+use crate::web::AppState;
+use crate::web::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::templates::{Layout, render};
 
@@ -346,7 +349,8 @@ pub async fn learner(
     Path((cohort_id, learner_id)): Path<(i64, i64)>,
 ) -> Result<Html<String>, AppError> {
     let cohort = taught_cohort(&state, &user, cohort_id).await?;
-    let (id, name, email) = cohort_learner(&state, &cohort, learner_id).await?;
+    let learner = cohort_learner(&state, &cohort, learner_id).await?;
+    let (id, name, email) = (learner.id, learner.display_name, learner.email);
     let (matrix, events) = tokio::try_join!(
         overview::matrix(
             &state.db,
@@ -389,14 +393,14 @@ pub async fn learner(
                 let title = exercise_id
                     .as_deref()
                     .map(|e| programme.exercise(e).map_or(e, |x| x.title.as_str()));
-                let what = match (mode.as_str(), title) {
-                    ("submit", Some(t)) => format!("Submitted “{t}”"),
-                    ("visible", Some(t)) => format!("Ran the visible tests of “{t}”"),
+                let what = match (mode, title) {
+                    (Mode::Submit, Some(t)) => format!("Submitted “{t}”"),
+                    (Mode::Visible, Some(t)) => format!("Ran the visible tests of “{t}”"),
                     _ => "Ran a program".to_string(),
                 };
                 let verdict = verdict_status.map(|s| match (tests_passed, tests_total) {
                     (Some(p), Some(t)) if t > 0 => format!("{s} · {p}/{t}"),
-                    _ => s,
+                    _ => s.to_string(),
                 });
                 TimelineRow {
                     at: when(at),
@@ -459,10 +463,8 @@ pub async fn submission(
     let submission = visible_submission(&state, &user, id).await?;
     let (previous, comments, learner_name) = tokio::try_join!(
         learner::previous(&state.db, &submission),
-        learner::comments(&state.db, submission.id),
-        sqlx::query_scalar::<_, String>("SELECT display_name FROM users WHERE id = $1")
-            .bind(submission.user_id)
-            .fetch_one(&state.db),
+        comments::on(&state.db, submission.id),
+        users::display_name(&state.db, submission.user_id),
     )?;
     let title = submission
         .exercise_id
@@ -478,9 +480,9 @@ pub async fn submission(
         code_html: crate::curriculum::highlight::highlight("rust", &submission.code),
         diff: previous
             .as_ref()
-            .map(|(_, before)| learner::diff(before, &submission.code))
+            .map(|before| learner::diff(&before.code, &submission.code))
             .unwrap_or_default(),
-        previous: previous.map(|(id, _)| id),
+        previous: previous.map(|before| before.id),
         comments: comments
             .into_iter()
             .map(|c| {
@@ -492,7 +494,7 @@ pub async fn submission(
         learner_name,
         title,
         submission,
-        max_comment: learner::MAX_COMMENT_CHARS,
+        max_comment: comments::MAX_COMMENT_CHARS,
     };
     Ok(Html(render(&page)?))
 }
@@ -516,13 +518,13 @@ pub async fn comment(
     if body.is_empty() {
         return Err(AppError::Unprocessable("write a comment first".into()));
     }
-    if body.chars().count() > learner::MAX_COMMENT_CHARS {
+    if body.chars().count() > comments::MAX_COMMENT_CHARS {
         return Err(AppError::Unprocessable(format!(
             "a comment may have at most {} characters",
-            learner::MAX_COMMENT_CHARS
+            comments::MAX_COMMENT_CHARS
         )));
     }
-    learner::add_comment(&state.db, submission.id, user.id, body).await?;
+    comments::add(&state.db, submission.id, user.id, body).await?;
     Ok(Redirect::to(&format!(
         "/instructor/submissions/{}#comments",
         submission.id

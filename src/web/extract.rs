@@ -17,8 +17,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::auth::users::User;
-use crate::auth::visitor::Visitor;
 use crate::web::error::AppError;
+use crate::web::visitor::Visitor;
 
 /// The signed-in account (session cookie or Bearer token), as an extractor:
 /// a handler taking it cannot run for signed-out visitors.

@@ -1,203 +1,19 @@
-//! `lockstep demo seed`: a cohort with realistic activity, so the
-//! instructor's dashboard can be seen and measured without real learners.
-//!
-//! The history is simulated in memory against the real programme — learners
-//! read lessons, open exercises, reveal hints, submit until they pass (or give
-//! up, or get stuck) — and then written with a handful of `UNNEST` inserts per
-//! batch of learners, so hundreds of thousands of submissions take seconds,
-//! not the hours row-by-row inserts would. Every derived table
-//! (`exercise_progress`) is computed from the same simulated submissions, so
-//! the dashboard's numbers agree with the raw rows exactly as they would after
-//! real grading.
+//! The simulated history: every learner walks the programme as their drawn
+//! [`Profile`] says — reading, opening exercises, taking hints, submitting
+//! until they pass, give up or get stuck — and leaves rows in a [`Batch`].
+//! Nothing here talks to the database.
 
-use std::collections::HashMap;
-use std::time::Instant;
-
-use anyhow::{Context, Result};
-use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
-use crate::auth::cohorts::{self, CohortName};
-use crate::auth::password::{self, NewPassword};
-use crate::auth::users::{self, DisplayName, Email, Role};
+use super::bulk::{Batch, PendingProgress, PendingSubmission};
 use crate::curriculum::{Difficulty, Exercise, ExerciseKind, Item, Programme};
+use crate::grading::job::Mode;
 use crate::grading::verdict::{Diagnostic, Durations, Reason, Status, TestResult, Verdict};
 
-/// What to seed.
-#[derive(Clone, Debug)]
-pub struct SeedOptions {
-    /// Learners in the new cohort.
-    pub learners: usize,
-    /// Days of history, ending now.
-    pub days: u32,
-    /// The cohort's name.
-    pub cohort: String,
-    /// Seed of the simulation: the same seed gives the same history shape.
-    pub seed: u64,
-    /// Every learner works through the whole programme (stuck and quiet
-    /// learners still stop early): the benchmark's worst case.
-    pub whole_programme: bool,
-}
-
-/// What was seeded, with the credentials to look at it.
-#[derive(Clone, Debug)]
-pub struct SeedReport {
-    /// The new instructor's email.
-    pub instructor_email: String,
-    /// The new instructor's password (random, shown once).
-    pub instructor_password: String,
-    /// Every demo learner's password.
-    pub learner_password: String,
-    /// The new cohort.
-    pub cohort_id: i64,
-    /// Learners created.
-    pub learners: usize,
-    /// Submission rows written.
-    pub submissions: usize,
-    /// Lesson visits written.
-    pub lesson_visits: usize,
-    /// Hint reveals written.
-    pub hint_reveals: usize,
-    /// Wall-clock time taken.
-    pub elapsed: std::time::Duration,
-}
-
-/// `lockstep demo seed`: connects like the other maintenance commands (to
-/// the running private cluster if there is one), seeds and prints how to look.
-pub async fn run_seed(settings: &crate::config::Settings, options: &SeedOptions) -> Result<()> {
-    use crate::db::{self, Database, embedded};
-    let programme = crate::server::load_programme(settings)?;
-    let report = if settings.database_url.is_none() && embedded::is_running(&settings.data_dir) {
-        let url = embedded::url_for_data_dir(&settings.data_dir, "lockstep")?;
-        let pool = db::connect(&url, 2).await?;
-        let report = seed(&pool, &programme, options).await;
-        pool.close().await;
-        report?
-    } else {
-        let database = Database::open(settings, 2).await?;
-        let report = seed(&database.pool, &programme, options).await;
-        database.close().await;
-        report?
-    };
-    println!(
-        "Seeded cohort {} ({} learners, {} submissions, {} lesson visits, {} hint reveals) in {:.1} s.",
-        report.cohort_id,
-        report.learners,
-        report.submissions,
-        report.lesson_visits,
-        report.hint_reveals,
-        report.elapsed.as_secs_f64()
-    );
-    println!("Instructor: {}", report.instructor_email);
-    println!("Password:   {}", report.instructor_password);
-    println!(
-        "Learners sign in with their email and the password {}",
-        report.learner_password
-    );
-    println!("Open /instructor/cohorts/{}", report.cohort_id);
-    Ok(())
-}
-
-/// Submissions written per round trip: large enough to amortise the round
-/// trip, small enough that one batch's code and verdicts stay a few MB.
-const BATCH_SUBMISSIONS: usize = 5_000;
-
-/// Creates an instructor and a cohort of `options.learners` learners with
-/// `options.days` days of history.
-pub async fn seed(db: &PgPool, programme: &Programme, options: &SeedOptions) -> Result<SeedReport> {
-    let started = Instant::now();
-    let mut dice = Dice::new(options.seed);
-    let tag = crate::auth::secret::random_code(6).to_lowercase();
-    let instructor_password = crate::auth::secret::random_token()[..20].to_string();
-    let learner_password = format!("demo-learner-{tag}");
-
-    let instructor_hash =
-        password::hash(&NewPassword::parse(&instructor_password).map_err(|e| anyhow::anyhow!(e))?)
-            .await?;
-    let instructor_email = format!("instructor-{tag}@demo.lockstep.local");
-    let instructor = users::create(
-        db,
-        &Email::parse(&instructor_email).map_err(|e| anyhow::anyhow!(e))?,
-        &DisplayName::parse("Demo Instructor").map_err(|e| anyhow::anyhow!(e))?,
-        &instructor_hash,
-        Role::Instructor,
-    )
-    .await
-    .context("create the demo instructor")?;
-    let name = CohortName::parse(&options.cohort).map_err(|e| anyhow::anyhow!("--cohort: {e}"))?;
-    let cohort = cohorts::create(db, &instructor, &name).await?;
-
-    // One hash for every demo learner: Argon2 is deliberately slow, and
-    // these accounts exist to be looked at, not to be secure.
-    let learner_hash =
-        password::hash(&NewPassword::parse(&learner_password).map_err(|e| anyhow::anyhow!(e))?)
-            .await?;
-    let emails: Vec<String> = (1..=options.learners)
-        .map(|i| format!("learner-{i:04}-{tag}@demo.lockstep.local"))
-        .collect();
-    let names: Vec<String> = (0..options.learners)
-        .map(|i| {
-            format!(
-                "{} {}",
-                FIRST_NAMES[i % FIRST_NAMES.len()],
-                LAST_NAMES[(i / FIRST_NAMES.len() + i * 7) % LAST_NAMES.len()]
-            )
-        })
-        .collect();
-    let created: Vec<(i64, String)> = sqlx::query_as(
-        "INSERT INTO users (email, display_name, password_hash, role, created_at)
-         SELECT e, n, $3, 'learner', now() - make_interval(days => $4)
-           FROM UNNEST($1::text[], $2::text[]) AS t(e, n)
-         RETURNING id, email",
-    )
-    .bind(&emails)
-    .bind(&names)
-    .bind(&learner_hash)
-    .bind(options.days as i32 + 1)
-    .fetch_all(db)
-    .await?;
-    let by_email: HashMap<String, i64> = created.into_iter().map(|(id, e)| (e, id)).collect();
-    let learner_ids: Vec<i64> = emails.iter().map(|e| by_email[e]).collect();
-
-    let catalogue = Catalogue::new(programme);
-    let now = OffsetDateTime::now_utc();
-    let mut batch = Batch::default();
-    let mut report = SeedReport {
-        instructor_email,
-        instructor_password,
-        learner_password,
-        cohort_id: cohort.id,
-        learners: options.learners,
-        submissions: 0,
-        lesson_visits: 0,
-        hint_reveals: 0,
-        elapsed: Default::default(),
-    };
-    let mut tx = db.begin().await?;
-    for &learner in &learner_ids {
-        let mut profile = Profile::draw(&mut dice, catalogue.exercises.len(), options.days);
-        if options.whole_programme && !profile.stuck {
-            profile.reach = catalogue.exercises.len();
-        }
-        simulate(&catalogue, learner, &profile, now, &mut dice, &mut batch);
-        if batch.submissions.len() >= BATCH_SUBMISSIONS {
-            batch.write(&mut tx, cohort.id, &mut report).await?;
-        }
-    }
-    batch.write(&mut tx, cohort.id, &mut report).await?;
-    tx.commit().await?;
-    // Fresh statistics, so the planner sees the new volume at once.
-    sqlx::query("ANALYZE submissions, exercise_progress, cohort_members, lesson_visits")
-        .execute(db)
-        .await?;
-    report.elapsed = started.elapsed();
-    Ok(report)
-}
-
 /// The programme as the simulation walks it.
-struct Catalogue<'a> {
+pub(super) struct Catalogue<'a> {
     steps: Vec<Step<'a>>,
-    exercises: Vec<ExerciseModel<'a>>,
+    pub(super) exercises: Vec<ExerciseModel<'a>>,
 }
 
 enum Step<'a> {
@@ -210,7 +26,7 @@ enum Step<'a> {
 }
 
 /// An exercise with the tests its verdicts list and how hard each one is.
-struct ExerciseModel<'a> {
+pub(super) struct ExerciseModel<'a> {
     exercise: &'a Exercise,
     /// (verdict name, hidden, how often it fails relative to the others).
     tests: Vec<(String, bool, f64)>,
@@ -218,7 +34,7 @@ struct ExerciseModel<'a> {
 }
 
 impl<'a> Catalogue<'a> {
-    fn new(programme: &'a Programme) -> Self {
+    pub(super) fn new(programme: &'a Programme) -> Self {
         // Fixed per programme, so the same tests are the hard ones every run.
         let mut dice = Dice::new(0x5eed);
         let mut steps = Vec::new();
@@ -308,20 +124,20 @@ fn test_functions(source: &str) -> Vec<String> {
 }
 
 /// How one simulated learner behaves.
-struct Profile {
+pub(super) struct Profile {
     /// 0..1: chance of passing on a given attempt, before difficulty.
     ability: f64,
     /// Exercises they get to (the last one may be unfinished).
-    reach: usize,
+    pub(super) reach: usize,
     /// Whether they keep failing the last exercise they reach.
-    stuck: bool,
+    pub(super) stuck: bool,
     /// When their history starts and the latest it may end.
     start_days_ago: f64,
     end_days_ago: f64,
 }
 
 impl Profile {
-    fn draw(dice: &mut Dice, exercises: usize, days: u32) -> Self {
+    pub(super) fn draw(dice: &mut Dice, exercises: usize, days: u32) -> Self {
         let days = f64::from(days.max(1));
         let ability = 0.25 + 0.75 * dice.unit();
         let kind = dice.unit();
@@ -351,7 +167,7 @@ impl Profile {
 /// One simulated event, at `minute` minutes after the learner's start.
 struct SimSubmission {
     minute: f64,
-    mode: &'static str,
+    mode: Mode,
     exercise: usize,
     code: String,
     verdict: Verdict,
@@ -371,7 +187,7 @@ struct SimProgress {
 }
 
 /// Walks the programme as `profile` would and appends the learner's rows to `batch`.
-fn simulate(
+pub(super) fn simulate(
     catalogue: &Catalogue<'_>,
     learner: i64,
     profile: &Profile,
@@ -435,7 +251,7 @@ fn simulate(
                         let verdict = failing_verdict(model, attempt, dice, true);
                         submissions.push(SimSubmission {
                             minute,
-                            mode: "visible",
+                            mode: Mode::Visible,
                             exercise: *index,
                             code: attempt_code(model, attempt, dice),
                             verdict,
@@ -454,7 +270,7 @@ fn simulate(
                     row.last_submission = Some(submissions.len());
                     submissions.push(SimSubmission {
                         minute,
-                        mode: "submit",
+                        mode: Mode::Submit,
                         exercise: *index,
                         code: if pass {
                             model.exercise.solution.clone()
@@ -700,237 +516,12 @@ fn durations(run: u64) -> Durations {
     }
 }
 
-struct PendingSubmission {
-    user_id: i64,
-    mode: &'static str,
-    exercise_id: String,
-    exercise_hash: String,
-    code: String,
-    verdict: Verdict,
-    created_at: OffsetDateTime,
-    finished_at: OffsetDateTime,
-}
-
-struct PendingProgress {
-    user_id: i64,
-    exercise_id: String,
-    first_opened_at: OffsetDateTime,
-    attempts: i32,
-    best_passed: i32,
-    best_total: i32,
-    passed_at: Option<OffsetDateTime>,
-    passed_hash: Option<String>,
-    last_submission: Option<usize>,
-    last_activity_at: OffsetDateTime,
-}
-
-type Visit = (i64, String, String, OffsetDateTime, OffsetDateTime);
-
-/// Rows waiting to be written, for whole learners only (a learner's
-/// progress rows point at their submissions' ids).
-#[derive(Default)]
-struct Batch {
-    members: Vec<(i64, OffsetDateTime)>,
-    visits: Vec<Visit>,
-    hints: Vec<(i64, String, i32, OffsetDateTime)>,
-    submissions: Vec<PendingSubmission>,
-    progress: Vec<PendingProgress>,
-}
-
-impl Batch {
-    async fn write(
-        &mut self,
-        tx: &mut sqlx::PgConnection,
-        cohort_id: i64,
-        report: &mut SeedReport,
-    ) -> Result<()> {
-        let batch = std::mem::take(self);
-        let (users, joined): (Vec<i64>, Vec<OffsetDateTime>) = batch.members.into_iter().unzip();
-        sqlx::query(
-            "INSERT INTO cohort_members (cohort_id, user_id, joined_at)
-             SELECT $1, u, j FROM UNNEST($2::bigint[], $3::timestamptz[]) AS t(u, j)",
-        )
-        .bind(cohort_id)
-        .bind(&users)
-        .bind(&joined)
-        .execute(&mut *tx)
-        .await?;
-
-        // Ids first, in time order per learner, so "the previous submission"
-        // is the one with the next lower id, as with real grading.
-        let mut ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT nextval(pg_get_serial_sequence('submissions', 'id')) FROM generate_series(1, $1)",
-        )
-        .bind(batch.submissions.len() as i64)
-        .fetch_all(&mut *tx)
-        .await?;
-        ids.sort_unstable();
-        let mut columns = SubmissionColumns::default();
-        for (submission, id) in batch.submissions.iter().zip(&ids) {
-            let (passed, total) = crate::grading::judge::counts(&submission.verdict);
-            columns.id.push(*id);
-            columns.user_id.push(submission.user_id);
-            columns.mode.push(submission.mode.to_string());
-            columns.exercise_id.push(submission.exercise_id.clone());
-            columns.exercise_hash.push(submission.exercise_hash.clone());
-            columns.code.push(submission.code.clone());
-            columns
-                .verdict
-                .push(serde_json::to_string(&submission.verdict)?);
-            columns.verdict_status.push(
-                match submission.verdict.status {
-                    Status::Pass => "pass",
-                    Status::Fail => "fail",
-                    Status::Error => "error",
-                }
-                .to_string(),
-            );
-            columns.tests_passed.push(passed);
-            columns.tests_total.push(total);
-            columns.created_at.push(submission.created_at);
-            columns.finished_at.push(submission.finished_at);
-        }
-        sqlx::query(
-            "INSERT INTO submissions (id, user_id, mode, exercise_id, exercise_hash, code, status,
-                                      attempts, verdict, verdict_status, tests_passed, tests_total,
-                                      created_at, started_at, finished_at)
-             SELECT id, u, m, e, h, c, 'done', 1, v::jsonb, vs, tp, tt, ca, ca, fa
-               FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                           $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],
-                           $11::timestamptz[], $12::timestamptz[])
-                    AS t(id, u, m, e, h, c, v, vs, tp, tt, ca, fa)",
-        )
-        .bind(&columns.id)
-        .bind(&columns.user_id)
-        .bind(&columns.mode)
-        .bind(&columns.exercise_id)
-        .bind(&columns.exercise_hash)
-        .bind(&columns.code)
-        .bind(&columns.verdict)
-        .bind(&columns.verdict_status)
-        .bind(&columns.tests_passed)
-        .bind(&columns.tests_total)
-        .bind(&columns.created_at)
-        .bind(&columns.finished_at)
-        .execute(&mut *tx)
-        .await?;
-
-        let mut p = ProgressColumns::default();
-        for row in &batch.progress {
-            p.user_id.push(row.user_id);
-            p.exercise_id.push(row.exercise_id.clone());
-            p.first_opened_at.push(row.first_opened_at);
-            p.attempts.push(row.attempts);
-            p.best_passed.push(row.best_passed);
-            p.best_total.push(row.best_total);
-            p.passed_at.push(row.passed_at);
-            p.passed_hash.push(row.passed_hash.clone());
-            p.last_submission_id
-                .push(row.last_submission.map(|i| ids[i]));
-            p.last_activity_at.push(row.last_activity_at);
-        }
-        sqlx::query(
-            "INSERT INTO exercise_progress (user_id, exercise_id, first_opened_at, attempts,
-                                            best_passed, best_total, passed_at, passed_hash,
-                                            last_submission_id, last_activity_at)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::timestamptz[], $4::int[],
-                                  $5::int[], $6::int[], $7::timestamptz[], $8::text[],
-                                  $9::bigint[], $10::timestamptz[])",
-        )
-        .bind(&p.user_id)
-        .bind(&p.exercise_id)
-        .bind(&p.first_opened_at)
-        .bind(&p.attempts)
-        .bind(&p.best_passed)
-        .bind(&p.best_total)
-        .bind(&p.passed_at)
-        .bind(&p.passed_hash)
-        .bind(&p.last_submission_id)
-        .bind(&p.last_activity_at)
-        .execute(&mut *tx)
-        .await?;
-
-        let (mut vu, mut vm, mut vl, mut vf, mut vla) = (vec![], vec![], vec![], vec![], vec![]);
-        for (u, m, l, f, la) in &batch.visits {
-            vu.push(*u);
-            vm.push(m.clone());
-            vl.push(l.clone());
-            vf.push(*f);
-            vla.push(*la);
-        }
-        sqlx::query(
-            "INSERT INTO lesson_visits (user_id, module_id, lesson_id, first_at, last_at)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])",
-        )
-        .bind(&vu)
-        .bind(&vm)
-        .bind(&vl)
-        .bind(&vf)
-        .bind(&vla)
-        .execute(&mut *tx)
-        .await?;
-
-        let (mut hu, mut he, mut hi, mut ht) = (vec![], vec![], vec![], vec![]);
-        for (u, e, i, t) in &batch.hints {
-            hu.push(*u);
-            he.push(e.clone());
-            hi.push(*i);
-            ht.push(*t);
-        }
-        sqlx::query(
-            "INSERT INTO hint_reveals (user_id, exercise_id, hint_index, revealed_at)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::int[], $4::timestamptz[])",
-        )
-        .bind(&hu)
-        .bind(&he)
-        .bind(&hi)
-        .bind(&ht)
-        .execute(&mut *tx)
-        .await?;
-
-        report.submissions += batch.submissions.len();
-        report.lesson_visits += batch.visits.len();
-        report.hint_reveals += batch.hints.len();
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-struct SubmissionColumns {
-    id: Vec<i64>,
-    user_id: Vec<i64>,
-    mode: Vec<String>,
-    exercise_id: Vec<String>,
-    exercise_hash: Vec<String>,
-    code: Vec<String>,
-    verdict: Vec<String>,
-    verdict_status: Vec<String>,
-    tests_passed: Vec<i32>,
-    tests_total: Vec<i32>,
-    created_at: Vec<OffsetDateTime>,
-    finished_at: Vec<OffsetDateTime>,
-}
-
-#[derive(Default)]
-struct ProgressColumns {
-    user_id: Vec<i64>,
-    exercise_id: Vec<String>,
-    first_opened_at: Vec<OffsetDateTime>,
-    attempts: Vec<i32>,
-    best_passed: Vec<i32>,
-    best_total: Vec<i32>,
-    passed_at: Vec<Option<OffsetDateTime>>,
-    passed_hash: Vec<Option<String>>,
-    last_submission_id: Vec<Option<i64>>,
-    last_activity_at: Vec<OffsetDateTime>,
-}
-
 /// A small deterministic random source (SplitMix64): the simulation needs
 /// reproducible shapes, not cryptographic quality.
-struct Dice(u64);
+pub(super) struct Dice(u64);
 
 impl Dice {
-    fn new(seed: u64) -> Self {
+    pub(super) fn new(seed: u64) -> Self {
         Self(seed)
     }
 
@@ -963,37 +554,3 @@ impl Dice {
         -mean * (1.0 - self.unit()).ln()
     }
 }
-
-const FIRST_NAMES: &[&str] = &[
-    "Ada", "Bjarne", "Chiara", "Dmitri", "Elif", "Farah", "Goran", "Hana", "Ines", "Jonas",
-    "Kemal", "Lena", "Mateo", "Noor", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tomoko", "Uma",
-    "Viktor", "Wen", "Ximena", "Yusuf", "Zofia",
-];
-
-const LAST_NAMES: &[&str] = &[
-    "Almeida",
-    "Berger",
-    "Costa",
-    "Dubois",
-    "Eriksen",
-    "Fischer",
-    "Garcia",
-    "Horvat",
-    "Ito",
-    "Jensen",
-    "Kowalski",
-    "Lindqvist",
-    "Moreau",
-    "Nakamura",
-    "Okafor",
-    "Petrov",
-    "Quinn",
-    "Rossi",
-    "Schmidt",
-    "Tanaka",
-    "Ueda",
-    "Varga",
-    "Weber",
-    "Yilmaz",
-    "Zeller",
-];

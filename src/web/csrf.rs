@@ -7,7 +7,7 @@
 //! else gets 403 before a handler runs, so nothing changes and no handler can
 //! forget the check. The token is tied to the session (signed in) or to the
 //! CSRF cookie (signed out: log-in and sign-up forms), see
-//! [`crate::auth::visitor`].
+//! [`crate::web::visitor`].
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -15,10 +15,10 @@ use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::MAX_BODY_BYTES;
 use crate::auth::secret;
-use crate::auth::visitor::Visitor;
 use crate::web::error::AppError;
+use crate::web::state::MAX_BODY_BYTES;
+use crate::web::visitor::Visitor;
 
 /// The form field that carries the token.
 pub const FORM_FIELD: &str = "csrf_token";
@@ -26,7 +26,7 @@ pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 
 /// The middleware; see the module documentation. Must run inside
-/// [`crate::auth::visitor::identify`].
+/// [`crate::web::visitor::identify`].
 pub async fn guard(request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),

@@ -2,8 +2,8 @@
 //!
 //! Once per request it works out the [`Visitor`] — from a Bearer API token,
 //! or from the session cookie, or neither — and makes it available twice:
-//! as a request extension, for the extractors ([`crate::auth::CurrentUser`],
-//! [`crate::auth::MaybeUser`]) and the CSRF guard; and as a task-local for
+//! as a request extension, for the extractors ([`crate::web::CurrentUser`],
+//! [`crate::web::MaybeUser`]) and the CSRF guard; and as a task-local for
 //! the duration of the request, so [`crate::web::templates::Layout::new`]
 //! can show the right header (name, log-out form, CSRF token) on every page,
 //! error pages included, without every handler threading it through.
@@ -28,9 +28,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::app::AppState;
 use crate::auth::users::User;
 use crate::auth::{api_tokens, secret, session};
+use crate::web::AppState;
 use crate::web::error::AppError;
 
 /// The cookie that carries the session id.

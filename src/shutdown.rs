@@ -1,0 +1,98 @@
+//! Graceful shutdown as one small type, passed to everything that runs
+//! until the process stops: the web server, the grading pool and the event
+//! hub's listener.
+//!
+//! A [`Shutdown`] is a cloneable handle on one shared
+//! [`CancellationToken`]: any holder may begin the shutdown
+//! ([`Shutdown::cancel`]), and every task waits for it with
+//! [`Shutdown::cancelled`] in a `select!` beside its own work. Nothing else
+//! signals "stop" (no watch channels, no oneshots, no polling whether the
+//! database pool is closed), so every long-running task stops the same way,
+//! and a test stops the app exactly as Ctrl-C does.
+
+use std::future::Future;
+
+use tokio_util::sync::CancellationToken;
+
+/// A handle on the one shutdown of an application (cheap to clone).
+#[derive(Clone, Debug, Default)]
+pub struct Shutdown {
+    token: CancellationToken,
+}
+
+impl Shutdown {
+    /// A shutdown that has not begun.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Begins the shutdown: every task waiting in [`Shutdown::cancelled`]
+    /// wakes. Calling it again does nothing.
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether the shutdown has begun.
+    pub fn is_cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    /// Resolves once the shutdown has begun (at once if it already has).
+    pub async fn cancelled(&self) {
+        self.token.cancelled().await;
+    }
+
+    /// Begins the shutdown on SIGINT (Ctrl-C) or SIGTERM; the returned task
+    /// ends once either arrives or the shutdown began some other way.
+    pub fn on_signals(&self) -> tokio::task::JoinHandle<()> {
+        let shutdown = self.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = signal() => shutdown.cancel(),
+                () = shutdown.cancelled() => {}
+            }
+        })
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+/// A task owned by whoever holds this: dropping it aborts the task, so a
+/// task cannot outlive the job, page or pool it works for (tokio's own
+/// `JoinHandle` detaches on drop instead).
+#[derive(Debug)]
+pub struct AbortOnDrop<T = ()>(tokio::task::JoinHandle<T>);
+
+impl<T: Send + 'static> AbortOnDrop<T> {
+    /// Spawns `task` on the runtime, owned by the returned guard.
+    pub fn spawn(task: impl Future<Output = T> + Send + 'static) -> Self {
+        Self(tokio::spawn(task))
+    }
+
+    /// Waits for the task to end on its own (or to have panicked).
+    pub async fn finished(&mut self) {
+        let _ = (&mut self.0).await;
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,31 @@
+//! What every handler shares: [`AppState`], and the limits every route
+//! lives under. The state is built once per web node, at start-up
+//! ([`AppState::build`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::curriculum::Programme;
+use crate::web::assets::Assets;
+
+/// Largest request body any route accepts (a submission is capped lower, with a clear message).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Requests that take longer than this are answered with 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Sessions, their cache and the log-in throttle (see [`crate::auth`]).
+    pub auth: Arc<crate::auth::Auth>,
+    /// The database pool.
+    pub db: PgPool,
+    /// The programme, loaded once.
+    pub programme: Arc<Programme>,
+    /// Fingerprinted static files.
+    pub assets: Arc<Assets>,
+    /// Job events for live pages (see [`crate::web::events`]).
+    pub events: Arc<crate::web::events::EventHub>,
+}
