@@ -266,6 +266,7 @@ async fn enqueue(db: &sqlx::PgPool, exercise: &Exercise, code: &str) -> anyhow::
             exercise_hash: Some(&exercise.content_hash),
             code,
         },
+        queue::JobLimits::NONE,
     )
     .await?)
 }

@@ -26,6 +26,7 @@ use crate::config::{ServeSettings, Settings};
 use crate::curriculum::{self, Programme};
 use crate::grading::judge::Judge;
 use crate::grading::pool::{self, Drained, PoolConfig};
+use crate::grading::queue::JobLimits;
 use crate::shutdown::Shutdown;
 use crate::web::assets::Assets;
 
@@ -47,6 +48,7 @@ struct WebNode {
     listener: TcpListener,
     assets: Arc<Assets>,
     static_dir: PathBuf,
+    jobs: JobLimits,
 }
 
 /// The grading side of an application: how many workers, and the binary
@@ -134,7 +136,10 @@ impl Application {
                 match AppState::build(db.clone(), programme.clone(), web.assets.clone(), &shutdown)
                     .await
                 {
-                    Ok(state) => Some(state),
+                    Ok(state) => Some(AppState {
+                        jobs: web.jobs,
+                        ..state
+                    }),
                     Err(error) => {
                         shutdown.cancel();
                         return Err(error);
@@ -193,6 +198,10 @@ impl WebNode {
             listener,
             assets: Arc::new(assets),
             static_dir: serve.static_dir.clone(),
+            jobs: JobLimits {
+                per_learner: serve.max_jobs_per_learner,
+                queued: serve.max_queued_jobs,
+            },
         })
     }
 }
@@ -216,6 +225,7 @@ impl AppState {
             db,
             programme,
             assets,
+            jobs: Default::default(),
         };
         state
             .events

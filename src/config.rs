@@ -90,6 +90,15 @@ pub struct ServeSettings {
     /// Grading workers run by this process (0: none; default: one per core).
     #[arg(long, env = "LOCKSTEP_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Jobs (submissions, test runs, example runs) one learner may have
+    /// queued or running at once; more get 429.
+    #[arg(long, env = "LOCKSTEP_MAX_JOBS_PER_LEARNER", default_value_t = 3)]
+    pub max_jobs_per_learner: i64,
+
+    /// Jobs that may wait in the grading queue at once; more get 429.
+    #[arg(long, env = "LOCKSTEP_MAX_QUEUED_JOBS", default_value_t = 500)]
+    pub max_queued_jobs: i64,
 }
 
 // Paths inside the source tree, so `cargo run` works from any directory.

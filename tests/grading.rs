@@ -205,6 +205,7 @@ async fn a_job_ends_exactly_once_when_its_lease_moves_to_another_worker() {
             exercise_hash: None,
             code: "fn main() {}",
         },
+        queue::JobLimits::NONE,
     )
     .await
     .unwrap();
@@ -268,6 +269,7 @@ async fn a_worker_killed_mid_job_loses_nothing() {
             exercise_hash: None,
             code,
         },
+        queue::JobLimits::NONE,
     )
     .await
     .unwrap();
@@ -347,6 +349,7 @@ async fn shutdown_hands_unfinished_jobs_back() {
             exercise_hash: None,
             code,
         },
+        queue::JobLimits::NONE,
     )
     .await
     .unwrap();
@@ -461,6 +464,7 @@ async fn progress_is_announced_queued_compiling_running_done() {
             exercise_hash: None,
             code: "fn main() {}",
         },
+        queue::JobLimits::NONE,
     )
     .await
     .unwrap();

@@ -20,6 +20,7 @@ async fn enqueue_program(db: &sqlx::PgPool) -> i64 {
             exercise_hash: None,
             code: "fn main() {}",
         },
+        queue::JobLimits::NONE,
     )
     .await
     .expect("enqueue")
@@ -102,4 +103,116 @@ async fn the_api_words_for_a_job_are_the_vocabulary() {
     assert_eq!(queue::release(&db, "worker-a").await.unwrap(), 1);
     let released = queue::find(&db, id).await.unwrap().expect("the job");
     assert_eq!((released.status, released.phase), (JobStatus::Queued, None));
+}
+
+// --- fair use ----------------------------------------------------------
+
+fn program_of(user_id: Option<i64>) -> NewJob<'static> {
+    NewJob {
+        user_id,
+        mode: Mode::Run,
+        exercise_id: None,
+        exercise_hash: None,
+        code: "fn main() {}",
+    }
+}
+
+#[tokio::test]
+async fn a_learner_past_their_jobs_in_flight_gets_a_clear_429() {
+    use common::auth::signed_in;
+    use lockstep::auth::Role;
+    let (db, _) = fresh_database().await;
+    let limits = queue::JobLimits {
+        per_learner: 2,
+        queued: 100,
+    };
+    let app = common::spawn_app_with_limits(db, limits).await;
+    let (ada, _) = signed_in(&app, "ada@example.com", Role::Learner).await;
+    let (bo, _) = signed_in(&app, "bo@example.com", Role::Learner).await;
+    let run = serde_json::json!({ "code": "fn main() {}" });
+    for _ in 0..2 {
+        assert_eq!(ada.post_json("/api/run", &run).await.status(), 201);
+    }
+    let refused = ada.post_json("/api/run", &run).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("2 jobs queued or running"),
+        "{body}"
+    );
+    // Another learner is not held up by Ada's jobs.
+    assert_eq!(bo.post_json("/api/run", &run).await.status(), 201);
+}
+
+#[tokio::test]
+async fn parallel_requests_cannot_slip_past_the_learner_cap() {
+    use lockstep::auth::Role;
+    let (db, _) = fresh_database().await;
+    let ada = common::auth::create_user(&db, "ada@example.com", "Ada", Role::Learner).await;
+    let limits = queue::JobLimits {
+        per_learner: 3,
+        queued: 1000,
+    };
+    let attempts = (0..12).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { queue::enqueue(&db, program_of(Some(ada.id)), limits).await })
+    });
+    let mut accepted = 0;
+    let mut refused = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => accepted += 1,
+            Err(queue::Refused::LearnerBusy(_)) => refused += 1,
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!((accepted, refused), (3, 9));
+}
+
+#[tokio::test]
+async fn workers_serve_learners_in_turn() {
+    use lockstep::auth::Role;
+    let (db, _) = fresh_database().await;
+    let ada = common::auth::create_user(&db, "ada@example.com", "Ada", Role::Learner).await;
+    let bo = common::auth::create_user(&db, "bo@example.com", "Bo", Role::Learner).await;
+    let mut ada_jobs = Vec::new();
+    for _ in 0..3 {
+        ada_jobs.push(
+            queue::enqueue(&db, program_of(Some(ada.id)), queue::JobLimits::NONE)
+                .await
+                .unwrap(),
+        );
+    }
+    let bo_job = queue::enqueue(&db, program_of(Some(bo.id)), queue::JobLimits::NONE)
+        .await
+        .unwrap();
+    let mut order = Vec::new();
+    while let Some(job) = queue::claim(&db, "worker", Duration::from_secs(30))
+        .await
+        .unwrap()
+    {
+        order.push(job.id);
+    }
+    // Bo's one job goes before Ada's second, although Ada queued first.
+    assert_eq!(order, vec![ada_jobs[0], bo_job, ada_jobs[1], ada_jobs[2]]);
+}
+
+#[tokio::test]
+async fn the_queue_as_a_whole_is_capped() {
+    let (db, _) = fresh_database().await;
+    let limits = queue::JobLimits {
+        per_learner: i64::MAX,
+        queued: 3,
+    };
+    for _ in 0..3 {
+        queue::enqueue(&db, program_of(None), limits).await.unwrap();
+    }
+    match queue::enqueue(&db, program_of(None), limits).await {
+        Err(queue::Refused::QueueFull(3)) => {}
+        other => panic!("expected a full queue, got {other:?}"),
+    }
 }

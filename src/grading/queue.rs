@@ -10,6 +10,13 @@
 //!
 //! `NOTIFY` wakes idle workers when a job arrives ([`JOBS_CHANNEL`]) and tells
 //! web nodes when one progresses ([`EVENTS_CHANNEL`]).
+//!
+//! Fair use: one learner may have only a few jobs queued or running at once,
+//! and the queue as a whole holds a bounded number ([`JobLimits`], checked
+//! in the transaction that inserts the job, under a per-learner lock, so
+//! parallel requests cannot all slip through). Workers serve learners in
+//! turn: each learner's oldest job first, then everyone's second, so one
+//! account cannot make a cohort wait behind it.
 
 use std::time::Duration;
 
@@ -44,6 +51,52 @@ pub struct NewJob<'a> {
     /// The learner's code.
     pub code: &'a str,
 }
+
+/// The queue's fair-use rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobLimits {
+    /// Jobs one learner may have queued or running at once.
+    pub per_learner: i64,
+    /// Jobs that may wait in the queue at once, all learners together.
+    pub queued: i64,
+}
+
+impl Default for JobLimits {
+    fn default() -> Self {
+        Self {
+            per_learner: 3,
+            queued: 500,
+        }
+    }
+}
+
+impl JobLimits {
+    /// No limits: for the operator's own jobs (benchmarks, tests).
+    pub const NONE: JobLimits = JobLimits {
+        per_learner: i64::MAX,
+        queued: i64::MAX,
+    };
+}
+
+/// Why a job was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// The learner already has as many jobs in flight as allowed.
+    #[error(
+        "you already have {0} jobs queued or running: wait for one of them to finish, then try again"
+    )]
+    LearnerBusy(i64),
+    /// The queue is full.
+    #[error("the grader is busy ({0} jobs waiting): try again in a minute")]
+    QueueFull(i64),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Namespace of the per-learner advisory locks taken while enqueueing (the
+/// high bits of the lock key; the learner's id is the low bits).
+const ENQUEUE_LOCK: i64 = 0x4c53_0000_0000_0000;
 
 /// A job a worker holds the lease of.
 #[derive(Debug, Clone)]
@@ -105,8 +158,34 @@ pub async fn find(db: &PgPool, id: i64) -> sqlx::Result<Option<JobRecord>> {
 }
 
 /// Adds a job and wakes a worker; returns its id.
-pub async fn enqueue(db: &PgPool, job: NewJob<'_>) -> sqlx::Result<i64> {
+pub async fn enqueue(db: &PgPool, job: NewJob<'_>, limits: JobLimits) -> Result<i64, Refused> {
     let mut tx = db.begin().await?;
+    if let Some(user_id) = job.user_id {
+        // Held until commit: a second request of the same learner counts
+        // after this one's row is in.
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock($1)",
+            ENQUEUE_LOCK | (user_id & 0xffff_ffff_ffff)
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Read through the partial index of unfinished jobs.
+    let load = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE user_id = $1) AS "mine!",
+                  count(*) FILTER (WHERE status = 'queued') AS "queued!"
+             FROM submissions
+            WHERE status <> 'done'"#,
+        job.user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if job.user_id.is_some() && load.mine >= limits.per_learner {
+        return Err(Refused::LearnerBusy(load.mine));
+    }
+    if load.queued >= limits.queued {
+        return Err(Refused::QueueFull(load.queued));
+    }
     let id = sqlx::query_scalar!(
         "INSERT INTO submissions (user_id, mode, exercise_id, exercise_hash, code)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -135,8 +214,10 @@ pub async fn claim(db: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<O
     let claimed = JobState::Running {
         phase: Phase::Compiling,
     };
-    // The states in the inner WHERE are spelled out, not bound: the planner
-    // can then answer it from the partial index `submissions_pending`
+    // Learners in turn: `turn` numbers each learner's unfinished jobs
+    // (running ones first, being older), so everyone's first job goes
+    // before anyone's second. The states are spelled out, not bound: the
+    // planner can then answer from the partial index `submissions_pending`
     // (`status <> 'done'`) instead of walking every finished job.
     let job = sqlx::query_as!(
         ClaimedJob,
@@ -144,10 +225,16 @@ pub async fn claim(db: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<O
               SET status = $3, phase = $4, attempts = attempts + 1,
                   lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2),
                   started_at = coalesce(started_at, now())
-            WHERE id = (SELECT id FROM submissions
-                         WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
-                         ORDER BY id
-                         FOR UPDATE SKIP LOCKED
+            WHERE id = (SELECT s.id
+                          FROM submissions s
+                          JOIN (SELECT id, status, lease_expires_at,
+                                       row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn
+                                  FROM submissions
+                                 WHERE status <> 'done') pending ON pending.id = s.id
+                         WHERE pending.status = 'queued'
+                            OR (pending.status = 'running' AND pending.lease_expires_at < now())
+                         ORDER BY pending.turn, s.id
+                         FOR UPDATE OF s SKIP LOCKED
                          LIMIT 1)
         RETURNING id, user_id, mode AS "mode: JobMode", exercise_id, code, attempts,
                   floor(extract(epoch FROM (now() - created_at)) * 1000)::int8 AS "queued_ms!""#,

@@ -45,6 +45,14 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// 429: the grader will not take another job now (fair use).
+    #[error("{message}")]
+    TooManyJobs {
+        /// What to do about it.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
     /// 503: a dependency (the database) is down.
     #[error("the service is temporarily unavailable")]
     Unavailable,
@@ -82,7 +90,9 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::TooManyJobs { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,7 +111,11 @@ impl IntoResponse for AppError {
         let status = self.status();
         let message = self.to_string();
         let mut response = (status, Json(json!({ "error": message }))).into_response();
-        if let AppError::TooManyRequests { retry_after_secs } = self {
+        if let AppError::TooManyRequests { retry_after_secs }
+        | AppError::TooManyJobs {
+            retry_after_secs, ..
+        } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -28,4 +28,6 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// Job events for live pages (see [`crate::web::events`]).
     pub events: Arc<crate::web::events::EventHub>,
+    /// The grading queue's fair-use rules.
+    pub jobs: crate::grading::queue::JobLimits,
 }

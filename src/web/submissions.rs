@@ -147,7 +147,19 @@ async fn accept(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     check_code(job.code)?;
     rate_limit(state, user)?;
-    let id = queue::enqueue(&state.db, job).await?;
+    let id = queue::enqueue(&state.db, job, state.jobs)
+        .await
+        .map_err(|refused| match refused {
+            queue::Refused::LearnerBusy(_) => AppError::TooManyJobs {
+                message: refused.to_string(),
+                retry_after_secs: 5,
+            },
+            queue::Refused::QueueFull(_) => AppError::TooManyJobs {
+                message: refused.to_string(),
+                retry_after_secs: 30,
+            },
+            queue::Refused::Database(error) => error.into(),
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(

@@ -116,11 +116,23 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app against `db`, as `lockstep serve` would but on a random
 /// port and without a grading pool; it stops when the `TestApp` is dropped.
+/// The queue's fair-use limits are off (tests of them set their own with
+/// [`spawn_app_with_limits`]).
 pub async fn spawn_app_with(db: PgPool) -> TestApp {
+    spawn_app_with_limits(db, lockstep::grading::queue::JobLimits::NONE).await
+}
+
+/// [`spawn_app_with`] with the queue's fair-use limits `jobs`.
+pub async fn spawn_app_with_limits(
+    db: PgPool,
+    jobs: lockstep::grading::queue::JobLimits,
+) -> TestApp {
     let serve = ServeSettings {
         listen: "127.0.0.1:0".parse().expect("address"),
         static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
         workers: Some(0),
+        max_jobs_per_learner: jobs.per_learner,
+        max_queued_jobs: jobs.queued,
     };
     let app = Application::with_programme(settings(), programme(), Some(&serve), None)
         .await
