@@ -228,8 +228,9 @@ fn write_baseline_crate(
     )?;
     std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock"))?;
     std::fs::write(dir.join("src/lib.rs"), solution)?;
-    std::fs::write(dir.join("tests/visible.rs"), &exercise.visible_tests)?;
-    std::fs::write(dir.join("tests/hidden.rs"), &exercise.hidden_tests)?;
+    let tests = given_tests(exercise);
+    std::fs::write(dir.join("tests/visible.rs"), &tests.visible)?;
+    std::fs::write(dir.join("tests/hidden.rs"), &tests.hidden)?;
     std::fs::write(dir.join("tests/main.rs"), "mod visible;\nmod hidden;\n")?;
     Ok(())
 }
@@ -328,8 +329,9 @@ struct DirectRustc {
 impl DirectRustc {
     fn new(manifest: &deps::Manifest, exercise: &Exercise, dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("visible.rs"), &exercise.visible_tests)?;
-        std::fs::write(dir.join("hidden.rs"), &exercise.hidden_tests)?;
+        let tests = given_tests(exercise);
+        std::fs::write(dir.join("visible.rs"), &tests.visible)?;
+        std::fs::write(dir.join("hidden.rs"), &tests.hidden)?;
         std::fs::write(dir.join("tests.rs"), "mod visible;\nmod hidden;\n")?;
         Ok(Self {
             rustc: manifest.toolchain.join("bin/rustc"),
@@ -390,5 +392,15 @@ impl DirectRustc {
             String::from_utf8_lossy(&output.stderr)
         );
         Ok(())
+    }
+}
+
+/// The tests of the benchmark's exercise (an `implement` exercise).
+fn given_tests(exercise: &Exercise) -> &lockstep::curriculum::GivenTests {
+    match &exercise.work {
+        lockstep::curriculum::Work::GivenTests(tests) => tests,
+        lockstep::curriculum::Work::LearnerTests(_) => {
+            panic!("the benchmark needs an exercise with given tests")
+        }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::application::load_programme;
 use crate::config::Settings;
-use crate::curriculum::{ExerciseKind, Item};
+use crate::curriculum::{Item, Work};
 use crate::grading::code::MAX_CODE_BYTES;
 use crate::grading::judge::{Judge, Mode};
 use crate::grading::verdict::{Status, Verdict};
@@ -168,9 +168,9 @@ pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {
                 .exercises()
                 .map(|exercise| {
                     let dir = &exercise.dir;
-                    let tests = match exercise.kind {
-                        ExerciseKind::Tests => exercise.mutants.iter().map(|m| dir.join("mutants").join(format!("{}.rs", m.name))).collect::<Vec<_>>(),
-                        _ => vec![dir.join("tests/visible.rs"), dir.join("tests/hidden.rs")],
+                    let tests = match &exercise.work {
+                        Work::LearnerTests(work) => work.mutants.iter().map(|m| dir.join("mutants").join(format!("{}.rs", m.name))).collect::<Vec<_>>(),
+                        Work::GivenTests(_) => vec![dir.join("tests/visible.rs"), dir.join("tests/hidden.rs")],
                     };
                     json!({
                         "id": exercise.id,
@@ -183,7 +183,7 @@ pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {
                         "statement": dir.join("statement.md"),
                         "starter": dir.join("starter.rs"),
                         "solution": dir.join("solution.rs"),
-                        "implementation": (exercise.kind == ExerciseKind::Tests).then(|| dir.join("implementation.rs")),
+                        "implementation": matches!(exercise.work, Work::LearnerTests(_)).then(|| dir.join("implementation.rs")),
                         "tests": tests,
                     })
                 })

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Difficulty, Exercise, ExerciseKind, Item, Lesson, LimitOverrides, Module, Mutant, Programme,
-    markdown,
+    Difficulty, Exercise, ExerciseKind, GivenTests, Item, LearnerTests, Lesson, LimitOverrides,
+    Module, Mutant, Programme, Work, markdown,
 };
 
 /// A problem in the content, located as precisely as possible.
@@ -249,13 +249,11 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
     let discussion = read_opt("discussion.md")?;
     let starter = read(&dir.join("starter.rs"))?;
     let solution = read(&dir.join("solution.rs"))?;
-    let (visible_tests, hidden_tests, implementation, mutants) = match meta.kind {
-        ExerciseKind::Implement | ExerciseKind::Fix => (
-            read(&dir.join("tests/visible.rs"))?,
-            read(&dir.join("tests/hidden.rs"))?,
-            String::new(),
-            Vec::new(),
-        ),
+    let work = match meta.kind {
+        ExerciseKind::Implement | ExerciseKind::Fix => Work::GivenTests(GivenTests {
+            visible: read(&dir.join("tests/visible.rs"))?,
+            hidden: read(&dir.join("tests/hidden.rs"))?,
+        }),
         ExerciseKind::Tests => {
             let mut mutants = Vec::new();
             for path in sorted_entries(&dir.join("mutants"), |p| {
@@ -288,12 +286,10 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
             if mutants.is_empty() {
                 return Err(error(dir, None, "a `tests` exercise needs mutants/*.rs"));
             }
-            (
-                String::new(),
-                String::new(),
-                read(&dir.join("implementation.rs"))?,
+            Work::LearnerTests(LearnerTests {
+                implementation: read(&dir.join("implementation.rs"))?,
                 mutants,
-            )
+            })
         }
     };
     let content_hash = hash_dir(dir)?;
@@ -317,10 +313,7 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
             discussion_html: (!discussion.is_empty()).then(|| markdown::render(&discussion).html),
             starter,
             solution,
-            visible_tests,
-            hidden_tests,
-            implementation,
-            mutants,
+            work,
             content_hash,
             dir: dir.to_path_buf(),
         },

@@ -120,6 +120,36 @@ pub struct Mutant {
     pub code: String,
 }
 
+/// What an exercise's kind grades the learner's work against. Each kind
+/// has its payload here and its grader in [`crate::grading::judge`]; the
+/// loader checks that the two agree with [`Exercise::kind`].
+#[derive(Debug)]
+pub enum Work {
+    /// Kinds `implement` and `fix`: the learner's library, graded by our tests.
+    GivenTests(GivenTests),
+    /// Kind `tests`: the learner's tests, graded against our implementation
+    /// and its mutants.
+    LearnerTests(LearnerTests),
+}
+
+/// The tests of an `implement` or `fix` exercise.
+#[derive(Debug)]
+pub struct GivenTests {
+    /// Shown to the learner.
+    pub visible: String,
+    /// Reported by name and result only.
+    pub hidden: String,
+}
+
+/// What a `tests` exercise's tests run against.
+#[derive(Debug)]
+pub struct LearnerTests {
+    /// The correct implementation.
+    pub implementation: String,
+    /// Buggy implementations, each to be caught.
+    pub mutants: Vec<Mutant>,
+}
+
 /// An exercise with everything needed to grade it.
 #[derive(Debug)]
 pub struct Exercise {
@@ -157,18 +187,22 @@ pub struct Exercise {
     pub starter: String,
     /// The reference solution.
     pub solution: String,
-    /// Tests shown to the learner (kinds implement and fix).
-    pub visible_tests: String,
-    /// Tests reported by name and result only.
-    pub hidden_tests: String,
-    /// The correct implementation (kind tests).
-    pub implementation: String,
-    /// Buggy implementations (kind tests).
-    pub mutants: Vec<Mutant>,
+    /// What the learner works against: what only this kind has.
+    pub work: Work,
     /// Hash of every file of the exercise: the version a verdict was graded against.
     pub content_hash: String,
     /// The exercise's folder.
     pub dir: PathBuf,
+}
+
+impl Exercise {
+    /// The tests the learner may read (kinds `implement` and `fix`).
+    pub fn visible_tests(&self) -> Option<&str> {
+        match &self.work {
+            Work::GivenTests(tests) => Some(&tests.visible),
+            Work::LearnerTests(_) => None,
+        }
+    }
 }
 
 impl Programme {

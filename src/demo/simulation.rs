@@ -6,7 +6,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::bulk::{Batch, PendingProgress, PendingSubmission};
-use crate::curriculum::{Difficulty, Exercise, ExerciseKind, Item, Programme};
+use crate::curriculum::{Difficulty, Exercise, Item, Programme, Work};
 use crate::grading::job::Mode;
 use crate::grading::verdict::{Diagnostic, Durations, Reason, Status, TestResult, Verdict};
 
@@ -71,25 +71,27 @@ impl<'a> Catalogue<'a> {
 
 /// The tests a verdict of `exercise` lists, as the grader names them.
 fn test_names(exercise: &Exercise) -> Vec<(String, bool)> {
-    if exercise.kind == ExerciseKind::Tests {
-        let mut names = vec![(
-            "your tests pass on the correct implementation".into(),
-            false,
-        )];
-        names.extend(
-            exercise
-                .mutants
-                .iter()
-                .map(|m| (format!("catches mutant: {}", m.description), false)),
-        );
-        return names;
-    }
-    let mut names: Vec<(String, bool)> = test_functions(&exercise.visible_tests)
+    let tests = match &exercise.work {
+        Work::LearnerTests(work) => {
+            let mut names = vec![(
+                "your tests pass on the correct implementation".into(),
+                false,
+            )];
+            names.extend(
+                work.mutants
+                    .iter()
+                    .map(|m| (format!("catches mutant: {}", m.description), false)),
+            );
+            return names;
+        }
+        Work::GivenTests(tests) => tests,
+    };
+    let mut names: Vec<(String, bool)> = test_functions(&tests.visible)
         .into_iter()
         .map(|name| (format!("visible::{name}"), false))
         .collect();
     names.extend(
-        test_functions(&exercise.hidden_tests)
+        test_functions(&tests.hidden)
             .into_iter()
             .map(|name| (format!("hidden::{name}"), true)),
     );

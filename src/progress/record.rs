@@ -76,7 +76,7 @@ pub fn visible_text(exercise: &Exercise) -> String {
         exercise.title,
         text_of_html(&exercise.statement_html).trim(),
         exercise.starter.trim_end(),
-        exercise.visible_tests.trim_end()
+        exercise.visible_tests().unwrap_or_default().trim_end()
     )
 }
 

@@ -259,7 +259,7 @@ pub async fn exercise(
         next,
         code,
         version,
-        visible_tests_html: highlight("rust", &exercise.visible_tests),
+        visible_tests_html: highlight("rust", exercise.visible_tests().unwrap_or_default()),
         hints: &exercise.hints,
         revealed,
         after: AfterWork::load(&state, &user, exercise).await?,

@@ -11,7 +11,7 @@ use super::super::harness::{self, TestModule};
 use super::super::sandbox::{JobFile, Progress, StepReport, paths};
 use super::super::verdict::{Status, Verdict};
 use super::{Judge, Mode, compile_failure, diagnostics, integrity_flags, read_run};
-use crate::curriculum::Exercise;
+use crate::curriculum::{Exercise, GivenTests};
 
 const LEARNER_FILE: &str = "src/lib.rs";
 const VISIBLE_FILE: &str = "tests/visible.rs";
@@ -21,6 +21,7 @@ const TEST_BINARY: &str = "out/tests";
 pub fn grade(
     judge: &Judge,
     exercise: &Exercise,
+    tests: &GivenTests,
     code: &str,
     mode: Mode,
     progress: Option<&Progress>,
@@ -34,7 +35,7 @@ pub fn grade(
     }];
     let mut files = vec![JobFile {
         path: VISIBLE_FILE.into(),
-        contents: exercise.visible_tests.clone(),
+        contents: tests.visible.clone(),
     }];
     if mode == Mode::Submit {
         modules.push(TestModule {
@@ -44,7 +45,7 @@ pub fn grade(
         });
         files.push(JobFile {
             path: HIDDEN_FILE.into(),
-            contents: exercise.hidden_tests.clone(),
+            contents: tests.hidden.clone(),
         });
     }
     files.push(JobFile {
@@ -95,13 +96,13 @@ pub fn grade(
         return Ok((verdict, steps));
     }
 
-    let mut tests = Vec::new();
+    let mut results = Vec::new();
     let mut error = None;
     let mut integrity = Vec::new();
     for (step, hidden) in steps[2..].iter().zip([false, true]) {
-        let source = (!hidden).then_some(exercise.visible_tests.as_str());
+        let source = (!hidden).then_some(tests.visible.as_str());
         let (run_tests, run_error, report) = read_run(step, hidden, str::to_string, source);
-        tests.extend(run_tests);
+        results.extend(run_tests);
         error = error.or(run_error);
         for flag in integrity_flags(step, Some(&report)) {
             if !integrity.contains(&flag) {
@@ -111,12 +112,12 @@ pub fn grade(
     }
     let mut verdict = match error {
         Some(error) => error,
-        None if tests.iter().all(|t| t.status == Status::Pass) => {
+        None if results.iter().all(|t| t.status == Status::Pass) => {
             Verdict::new(Status::Pass, None, None)
         }
         None => Verdict::new(Status::Fail, None, None),
     };
-    verdict.tests = tests;
+    verdict.tests = results;
     verdict.integrity = integrity;
     // What learner code printed in the visible run (the hidden run's is never shown).
     if verdict.reason.is_some() {

@@ -13,7 +13,7 @@ use super::super::harness::{self, TestModule};
 use super::super::sandbox::{JobFile, Progress, StepReport, paths};
 use super::super::verdict::{Status, TestResult, Verdict};
 use super::{Judge, compile_failure, diagnostics, integrity_flags, read_run};
-use crate::curriculum::Exercise;
+use crate::curriculum::{Exercise, LearnerTests};
 
 const LEARNER_FILE: &str = "src/tests.rs";
 /// Runs of the real implementation.
@@ -22,14 +22,14 @@ const IMPLEMENTATION_RUNS: usize = 2;
 pub fn grade(
     judge: &Judge,
     exercise: &Exercise,
+    work: &LearnerTests,
     code: &str,
     progress: Option<&Progress>,
 ) -> anyhow::Result<(Verdict, Vec<StepReport>)> {
     let crate_name = &exercise.crate_name;
-    let mut libraries = vec![("impl".to_string(), exercise.implementation.clone())];
+    let mut libraries = vec![("impl".to_string(), work.implementation.clone())];
     libraries.extend(
-        exercise
-            .mutants
+        work.mutants
             .iter()
             .map(|m| (format!("mutant-{}", m.name), m.code.clone())),
     );
@@ -139,7 +139,7 @@ pub fn grade(
     let mut verdict = Verdict::new(Status::Fail, None, None);
     verdict.tests = tests;
     let mut caught = 0;
-    for (index, mutant) in exercise.mutants.iter().enumerate() {
+    for (index, mutant) in work.mutants.iter().enumerate() {
         let run = runs
             .iter()
             .find(|(library, _)| *library == index + 1)
@@ -166,7 +166,7 @@ pub fn grade(
             test_code: None,
         });
     }
-    let mutants = exercise.mutants.len();
+    let mutants = work.mutants.len();
     if passes_on_impl && caught == mutants {
         verdict.status = Status::Pass;
     }

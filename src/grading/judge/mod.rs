@@ -30,7 +30,7 @@ use super::job::Phase;
 use super::sandbox::{Exit, Isolation, JobFile, Limits, Progress, Sandbox, Step, StepReport};
 use super::verdict::{Durations, IntegrityFlag, Reason, Status, TestResult, Verdict};
 pub use crate::config::Ceiling;
-use crate::curriculum::{Exercise, ExerciseKind};
+use crate::curriculum::{Exercise, Work};
 use rustc::Rustc;
 
 pub use super::job::Mode;
@@ -107,11 +107,11 @@ impl Judge {
         progress: Option<&Progress>,
     ) -> Verdict {
         let started = Instant::now();
-        let graded = match exercise.kind {
-            ExerciseKind::Implement | ExerciseKind::Fix => {
-                given_tests::grade(self, exercise, code, mode, progress)
+        let graded = match &exercise.work {
+            Work::GivenTests(tests) => {
+                given_tests::grade(self, exercise, tests, code, mode, progress)
             }
-            ExerciseKind::Tests => learner_tests::grade(self, exercise, code, progress),
+            Work::LearnerTests(work) => learner_tests::grade(self, exercise, work, code, progress),
         };
         self.finish(graded, started)
     }

@@ -4,8 +4,13 @@
 //! job holds in memfd files or page cache is not address space at all. The
 //! kernel's OOM killer then stops the job, and we can tell that it did.
 //!
-//! A CPU bandwidth limit (`cpu.max`, or `cpu.cfs_quota_us` in v1) keeps one
-//! job from taking every core of the machine.
+//! CPU: every job is a cgroup of its own in the CPU controller, so the
+//! scheduler shares the machine between *jobs* (equal weights), not between
+//! threads: a job spinning 64 threads gets no more than one compiling with
+//! two. An operator can also cap each job's bandwidth (`--job-cpus`, written
+//! to `cpu.max`, or `cpu.cfs_quota_us` in v1); it is off by default because
+//! a quota throttles rustc's bursts of codegen threads even on an idle
+//! machine.
 //!
 //! Both cgroup v1 (a hierarchy per controller) and v2 (one unified
 //! hierarchy) are handled. When neither is usable the sandbox refuses to run
@@ -72,15 +77,20 @@ impl JobCgroup {
                         && fs::write(dir.join("pids.max"), processes.to_string()).is_ok())
                     .then_some(dir)
                 });
-                let cpu = quota.and_then(|quota| {
+                let cpu = own("cpu").and_then(|path| {
                     let dir = Path::new("/sys/fs/cgroup/cpu")
-                        .join(own("cpu")?)
+                        .join(path)
                         .join(format!("lockstep-{name}"));
-                    (fs::create_dir(&dir).is_ok()
-                        && fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_US.to_string())
-                            .is_ok()
-                        && fs::write(dir.join("cpu.cfs_quota_us"), quota.to_string()).is_ok())
-                    .then_some(dir)
+                    fs::create_dir(&dir).ok()?;
+                    let capped = quota.is_none_or(|quota| {
+                        fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_US.to_string()).is_ok()
+                            && fs::write(dir.join("cpu.cfs_quota_us"), quota.to_string()).is_ok()
+                    });
+                    if !capped {
+                        let _ = fs::remove_dir(&dir);
+                        return None;
+                    }
+                    Some(dir)
                 });
                 let cgroup = JobCgroup {
                     memory,
