@@ -8,7 +8,7 @@
 //! the learner, and what its code printed is dropped.
 
 use super::super::harness::{self, TestModule};
-use super::super::sandbox::{JobFile, Progress, StepReport, paths};
+use super::super::sandbox::{JobFile, Progress, Step, StepReport, paths};
 use super::super::verdict::{Status, Verdict};
 use super::{Judge, Mode, compile_failure, diagnostics, integrity_flags, read_run};
 use crate::curriculum::{Exercise, GivenTests};
@@ -26,6 +26,20 @@ pub fn grade(
     mode: Mode,
     progress: Option<&Progress>,
 ) -> anyhow::Result<(Verdict, Vec<StepReport>)> {
+    let reports = judge.run(steps(judge, exercise, tests, code, mode), progress)?;
+    let verdict = read(tests, &reports);
+    Ok((verdict, reports))
+}
+
+/// Compile the learner's library; compile the test crate against it; run
+/// the visible tests; when submitting, run the hidden ones.
+fn steps(
+    judge: &Judge,
+    exercise: &Exercise,
+    tests: &GivenTests,
+    code: &str,
+    mode: Mode,
+) -> Vec<Step> {
     let crate_name = &exercise.crate_name;
     let lib = format!("out/lib{crate_name}.rlib");
     let mut modules = vec![TestModule {
@@ -80,12 +94,16 @@ pub fn grade(
             harness::arguments(Some("hidden::"), true),
         ));
     }
-    let steps = judge.run(steps, progress)?;
+    steps
+}
+
+/// The verdict of the reports of [`steps`].
+fn read(tests: &GivenTests, steps: &[StepReport]) -> Verdict {
     let (compile_output, diagnostics) = diagnostics::read(&steps[0].stderr, LEARNER_FILE, None);
     if !steps[0].succeeded() {
         let mut verdict = compile_failure(&steps[0], compile_output);
         verdict.diagnostics = diagnostics;
-        return Ok((verdict, steps));
+        return verdict;
     }
     if !steps[1].succeeded() {
         let (tests_output, _) =
@@ -93,7 +111,7 @@ pub fn grade(
         let mut verdict = compile_failure(&steps[1], format!("{compile_output}{tests_output}"));
         verdict.message = Some("your code compiles, but the tests do not compile against it: check the names and signatures the statement asks for".into());
         verdict.diagnostics = diagnostics;
-        return Ok((verdict, steps));
+        return verdict;
     }
 
     let mut results = Vec::new();
@@ -125,5 +143,5 @@ pub fn grade(
     }
     verdict.compile_output = compile_output;
     verdict.diagnostics = diagnostics;
-    Ok((verdict, steps))
+    verdict
 }

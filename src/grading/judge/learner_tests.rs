@@ -10,7 +10,7 @@
 //! other run" says nothing either.
 
 use super::super::harness::{self, TestModule};
-use super::super::sandbox::{JobFile, Progress, StepReport, paths};
+use super::super::sandbox::{JobFile, Progress, Step, StepReport, paths};
 use super::super::verdict::{Status, TestResult, Verdict};
 use super::{Judge, compile_failure, diagnostics, integrity_flags, read_run};
 use crate::curriculum::{Exercise, LearnerTests};
@@ -26,93 +26,155 @@ pub fn grade(
     code: &str,
     progress: Option<&Progress>,
 ) -> anyhow::Result<(Verdict, Vec<StepReport>)> {
-    let crate_name = &exercise.crate_name;
-    let mut libraries = vec![("impl".to_string(), work.implementation.clone())];
-    libraries.extend(
-        work.mutants
-            .iter()
-            .map(|m| (format!("mutant-{}", m.name), m.code.clone())),
-    );
-    let mut steps = Vec::new();
-    for (label, source) in &libraries {
-        let source_path = format!("lib/{label}.rs");
-        let out = format!("out/{label}/lib{crate_name}.rlib");
-        steps.push(judge.library_step(exercise, "compile-impl", &source_path, source, &out));
-    }
-    // The learner's file is compiled once per library it is tested against.
-    let root = harness::crate_root(&[TestModule {
-        name: "tests",
-        file: "tests.rs",
-        forbid_unsafe: !exercise.allow_unsafe,
-    }]);
-    for (index, (label, _)) in libraries.iter().enumerate() {
-        let extern_lib = format!(
-            "{crate_name}={}/out/{label}/lib{crate_name}.rlib",
-            paths::JOB
-        );
-        let files = if index == 0 {
-            vec![
-                JobFile {
-                    path: LEARNER_FILE.into(),
-                    contents: code.into(),
-                },
-                JobFile {
-                    path: "src/main.rs".into(),
-                    contents: root.clone(),
-                },
-            ]
-        } else {
-            vec![]
-        };
-        let name = if index == 0 {
-            "compile"
-        } else {
-            "compile-tests"
-        };
-        let mut step = judge.test_crate_step(
-            exercise,
-            name,
-            files,
-            "src/main.rs",
-            &extern_lib,
-            &format!("out/tests-{label}"),
-        );
-        if index == 0 {
-            step.delete = libraries
+    let plan = Plan::new(work);
+    let reports = judge.run(plan.steps(judge, exercise, code), progress)?;
+    let verdict = plan.read(work, &reports)?;
+    Ok((verdict, reports))
+}
+
+/// The libraries the learner's tests run against, and the order of the runs.
+struct Plan {
+    /// `impl`, then `mutant-<name>` for each mutant, with their sources.
+    libraries: Vec<(String, String)>,
+    /// Which library each run tests (an index into `libraries`), in an
+    /// order the learner cannot predict.
+    runs: Vec<usize>,
+}
+
+/// The reports of a job, by what each step did.
+struct Reports<'a> {
+    /// Compiling each library.
+    libraries: &'a [StepReport],
+    /// Compiling the learner's tests against each library (the first
+    /// against the real implementation).
+    test_crates: &'a [StepReport],
+    /// Each run, with the library it tested.
+    runs: Vec<(usize, &'a StepReport)>,
+}
+
+impl Plan {
+    fn new(work: &LearnerTests) -> Self {
+        let mut libraries = vec![("impl".to_string(), work.implementation.clone())];
+        libraries.extend(
+            work.mutants
                 .iter()
-                .map(|(l, _)| format!("lib/{l}.rs"))
-                .collect();
-        }
-        steps.push(step);
-    }
-    // Which library each run tests, in an order the learner cannot predict.
-    let mut order: Vec<usize> = std::iter::repeat_n(0, IMPLEMENTATION_RUNS)
-        .chain(1..libraries.len())
-        .collect();
-    shuffle(&mut order);
-    for &library in &order {
-        let binary = format!("out/tests-{}", libraries[library].0);
-        steps.push(judge.test_run_step(exercise, "test", &binary, harness::arguments(None, false)));
-    }
-
-    let steps = judge.run(steps, progress)?;
-    let n = libraries.len();
-    if let Some(failed) = steps[..n].iter().find(|s| !s.succeeded()) {
-        anyhow::bail!(
-            "the exercise's own implementation does not compile: {}",
-            failed.stderr
+                .map(|m| (format!("mutant-{}", m.name), m.code.clone())),
         );
-    }
-    let (compile_output, diagnostics) = diagnostics::read(&steps[n].stderr, LEARNER_FILE, None);
-    if let Some(failed) = steps[n..2 * n].iter().find(|s| !s.succeeded()) {
-        let mut verdict = compile_failure(failed, compile_output);
-        verdict.diagnostics = diagnostics;
-        return Ok((verdict, steps));
+        let mut runs: Vec<usize> = std::iter::repeat_n(0, IMPLEMENTATION_RUNS)
+            .chain(1..libraries.len())
+            .collect();
+        shuffle(&mut runs);
+        Self { libraries, runs }
     }
 
-    let runs: Vec<(usize, &StepReport)> = order.iter().copied().zip(&steps[2 * n..]).collect();
+    /// Each library compiled; the learner's file compiled against each
+    /// (it is written by the first of those steps, which deletes the
+    /// libraries' sources); then the runs.
+    fn steps(&self, judge: &Judge, exercise: &Exercise, code: &str) -> Vec<Step> {
+        let crate_name = &exercise.crate_name;
+        let rlib = |label: &str| format!("out/{label}/lib{crate_name}.rlib");
+        let mut steps: Vec<Step> = self
+            .libraries
+            .iter()
+            .map(|(label, source)| {
+                judge.library_step(
+                    exercise,
+                    "compile-impl",
+                    &format!("lib/{label}.rs"),
+                    source,
+                    &rlib(label),
+                )
+            })
+            .collect();
+        let root = harness::crate_root(&[TestModule {
+            name: "tests",
+            file: "tests.rs",
+            forbid_unsafe: !exercise.allow_unsafe,
+        }]);
+        for (index, (label, _)) in self.libraries.iter().enumerate() {
+            let extern_lib = format!("{crate_name}={}/{}", paths::JOB, rlib(label));
+            let first = index == 0;
+            let files = if first {
+                vec![
+                    JobFile {
+                        path: LEARNER_FILE.into(),
+                        contents: code.into(),
+                    },
+                    JobFile {
+                        path: "src/main.rs".into(),
+                        contents: root.clone(),
+                    },
+                ]
+            } else {
+                vec![]
+            };
+            let name = if first { "compile" } else { "compile-tests" };
+            let mut step = judge.test_crate_step(
+                exercise,
+                name,
+                files,
+                "src/main.rs",
+                &extern_lib,
+                &format!("out/tests-{label}"),
+            );
+            if first {
+                step.delete = self
+                    .libraries
+                    .iter()
+                    .map(|(l, _)| format!("lib/{l}.rs"))
+                    .collect();
+            }
+            steps.push(step);
+        }
+        for &library in &self.runs {
+            let binary = format!("out/tests-{}", self.libraries[library].0);
+            steps.push(judge.test_run_step(
+                exercise,
+                "test",
+                &binary,
+                harness::arguments(None, false),
+            ));
+        }
+        steps
+    }
+
+    /// Names the reports of a job built by [`Plan::steps`].
+    fn reports<'a>(&self, reports: &'a [StepReport]) -> Reports<'a> {
+        let n = self.libraries.len();
+        Reports {
+            libraries: &reports[..n],
+            test_crates: &reports[n..2 * n],
+            runs: self.runs.iter().copied().zip(&reports[2 * n..]).collect(),
+        }
+    }
+
+    fn read(&self, work: &LearnerTests, reports: &[StepReport]) -> anyhow::Result<Verdict> {
+        let reports = self.reports(reports);
+        if let Some(failed) = reports.libraries.iter().find(|s| !s.succeeded()) {
+            anyhow::bail!(
+                "the exercise's own implementation does not compile: {}",
+                failed.stderr
+            );
+        }
+        let (compile_output, diagnostics) =
+            diagnostics::read(&reports.test_crates[0].stderr, LEARNER_FILE, None);
+        if let Some(failed) = reports.test_crates.iter().find(|s| !s.succeeded()) {
+            let mut verdict = compile_failure(failed, compile_output);
+            verdict.diagnostics = diagnostics;
+            return Ok(verdict);
+        }
+        let mut verdict = judge_runs(work, &reports.runs);
+        verdict.compile_output = compile_output;
+        verdict.diagnostics = diagnostics;
+        Ok(verdict)
+    }
+}
+
+/// The verdict of the runs: the learner's tests as they ran on the real
+/// implementation, then one entry per mutant, caught or not.
+fn judge_runs(work: &LearnerTests, runs: &[(usize, &StepReport)]) -> Verdict {
     let mut integrity = Vec::new();
-    for (_, step) in &runs {
+    for (_, step) in runs {
         let report = harness::Report::read(&step.results);
         for flag in integrity_flags(step, Some(&report)) {
             if !integrity.contains(&flag) {
@@ -127,9 +189,7 @@ pub fn grade(
     if let Some(mut error) = error {
         error.tests = tests;
         error.integrity = integrity;
-        error.compile_output = compile_output;
-        error.diagnostics = diagnostics;
-        return Ok((error, steps));
+        return error;
     }
     let planned = report.planned.len();
     let agrees = implementation_runs
@@ -186,9 +246,7 @@ pub fn grade(
         )
     });
     verdict.integrity = integrity;
-    verdict.compile_output = compile_output;
-    verdict.diagnostics = diagnostics;
-    Ok((verdict, steps))
+    verdict
 }
 
 /// Fisher–Yates with the operating system's randomness.

@@ -28,6 +28,7 @@
 
 pub mod cgroup;
 pub mod init;
+mod root;
 mod seccomp;
 
 use std::io::{BufRead, Read, Write};
