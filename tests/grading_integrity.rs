@@ -279,3 +279,55 @@ fn detector() {{
     ))
     .await;
 }
+
+#[tokio::test]
+async fn verdicts_follow_exercism_results_v2() {
+    let verdict = grade(
+        "countdown-future",
+        &file("countdown-future", "starter.rs"),
+        Mode::Submit,
+    )
+    .await;
+    assert_eq!(verdict.status, Status::Fail);
+    // The top-level message is for errors only.
+    assert_eq!(verdict.message, None);
+    // Tests in file order: the visible file's, then the hidden file's.
+    let order = |source: &str, module: &str| -> Vec<String> {
+        let mut names = Vec::new();
+        let mut attribute = false;
+        for line in source.lines().map(str::trim) {
+            if line.starts_with("#[") && line.contains("test") {
+                attribute = true;
+            } else if attribute && let Some(rest) = line.split("fn ").nth(1) {
+                let name = rest.split(['(', '<']).next().unwrap_or_default();
+                names.push(format!("{module}::{name}"));
+                attribute = false;
+            }
+        }
+        names
+    };
+    let mut expected = order(&file("countdown-future", "tests/visible.rs"), "visible");
+    expected.extend(order(
+        &file("countdown-future", "tests/hidden.rs"),
+        "hidden",
+    ));
+    let names: Vec<String> = verdict.tests.iter().map(|t| t.name.clone()).collect();
+    assert_eq!(names, expected);
+    for test in &verdict.tests {
+        assert!(
+            test.output
+                .as_ref()
+                .is_none_or(|o| o.chars().count() <= 520)
+        );
+        if test.hidden {
+            assert!(test.test_code.is_none() && test.output.is_none());
+            assert_eq!(test.message.as_deref(), Some("a hidden test failed"));
+        } else {
+            let code = test
+                .test_code
+                .as_deref()
+                .expect("visible tests carry their code");
+            assert!(!code.trim().is_empty() && !code.contains("fn "), "{code}");
+        }
+    }
+}
