@@ -74,13 +74,26 @@
 //!
 //! # Kinds of graded work
 //!
-//! Each kind that runs code has one module under [`judge`]: `program`
-//! (lesson examples), `given_tests` (`implement`, `fix`) and
-//! `learner_tests` (`tests`). A new kind graded by running code adds a
-//! module there that builds its [`sandbox::Step`]s and reads their reports
-//! into a [`verdict::Verdict`], plus an arm in [`judge::Judge::grade`].
-//! Kinds graded without running code (answer keys, instructor rubrics) do
-//! not come here at all.
+//! What an exercise's kind grades against is its payload,
+//! [`crate::curriculum::Work`]; how it is graded is one module under
+//! [`judge`]: `program` (lesson examples and scratch pads), `given_tests`
+//! (`implement`, `fix`) and `learner_tests` (`tests`). Adding a kind graded
+//! by running code takes:
+//!
+//! 1. a `Work` variant with the kind's payload, and the loader reading it
+//!    (`src/curriculum/load.rs`);
+//! 2. a module under `judge/` that builds the job's [`sandbox::Step`]s
+//!    (compile in [`sandbox::Isolation::Toolchain`], learner code only in
+//!    [`sandbox::Isolation::Run`], results from the [`harness`]) and reads
+//!    their reports into a [`verdict::Verdict`], plus its arm in
+//!    [`judge::Judge::grade`];
+//! 3. its template, if the exercise page differs.
+//!
+//! The queue, the pool, progress (`exercise_progress`, written when a job
+//! ends) and the instructor's analytics need no change: they read verdicts.
+//! Kinds graded without running code (answer keys, instructor rubrics) add
+//! the `Work` variant and their own grading beside this module, and record
+//! progress through the same table.
 
 pub mod code;
 pub mod deps;
