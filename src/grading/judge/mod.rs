@@ -3,12 +3,12 @@
 //! they report.
 //!
 //! One module per kind of graded work that runs code:
-//! [`program`] (a lesson's example or a scratch pad), [`given_tests`]
+//! `program` (a lesson's example or a scratch pad), `given_tests`
 //! (kinds `implement` and `fix`: the learner's library against our tests)
-//! and [`learner_tests`] (kind `tests`: the learner's tests against our
+//! and `learner_tests` (kind `tests`: the learner's tests against our
 //! implementation and its mutants). Each builds its steps from the same
-//! parts — [`rustc`] command lines, the trusted [`harness`](super::harness),
-//! [`diagnostics`] — and reads the reports into a [`Verdict`].
+//! parts — `rustc` command lines, the trusted [`harness`](super::harness),
+//! `diagnostics` — and reads the reports into a [`Verdict`].
 //!
 //! Compilation is split so the learner's code never compiles next to test
 //! sources it should not see: first the learner's file alone (as a library,
