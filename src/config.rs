@@ -52,8 +52,8 @@ pub struct Settings {
     #[arg(long, env = "LOCKSTEP_ALLOW_NO_CGROUP", global = true)]
     pub allow_no_cgroup: bool,
 
-    /// CPU bandwidth cap of one grading job, in CPUs (0: no cap; jobs still
-    /// share the CPU equally, each being a cgroup of its own).
+    /// CPU bandwidth cap of one grading job, in CPUs (0: no cap; CPU time
+    /// and wall time still bound every step).
     #[arg(long, env = "LOCKSTEP_JOB_CPUS", default_value_t = 0, global = true)]
     pub job_cpus: u32,
 }

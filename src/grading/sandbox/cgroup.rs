@@ -4,13 +4,12 @@
 //! job holds in memfd files or page cache is not address space at all. The
 //! kernel's OOM killer then stops the job, and we can tell that it did.
 //!
-//! CPU: every job is a cgroup of its own in the CPU controller, so the
-//! scheduler shares the machine between *jobs* (equal weights), not between
-//! threads: a job spinning 64 threads gets no more than one compiling with
-//! two. An operator can also cap each job's bandwidth (`--job-cpus`, written
-//! to `cpu.max`, or `cpu.cfs_quota_us` in v1); it is off by default because
-//! a quota throttles rustc's bursts of codegen threads even on an idle
-//! machine.
+//! CPU: a job's CPU time is bounded by rlimits and its wall time; an
+//! operator can also cap each job's bandwidth (`--job-cpus`, written to
+//! `cpu.max`, or `cpu.cfs_quota_us` in v1). It is off by default: a quota
+//! throttles rustc's bursts of codegen threads even on an idle machine, and
+//! a CPU cgroup without one would weigh a whole job like a single thread
+//! against everything else on the host.
 //!
 //! Both cgroup v1 (a hierarchy per controller) and v2 (one unified
 //! hierarchy) are handled. When neither is usable the sandbox refuses to run
@@ -77,15 +76,14 @@ impl JobCgroup {
                         && fs::write(dir.join("pids.max"), processes.to_string()).is_ok())
                     .then_some(dir)
                 });
-                let cpu = own("cpu").and_then(|path| {
+                let cpu = quota.and_then(|quota| {
                     let dir = Path::new("/sys/fs/cgroup/cpu")
-                        .join(path)
+                        .join(own("cpu")?)
                         .join(format!("lockstep-{name}"));
                     fs::create_dir(&dir).ok()?;
-                    let capped = quota.is_none_or(|quota| {
+                    let capped =
                         fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_US.to_string()).is_ok()
-                            && fs::write(dir.join("cpu.cfs_quota_us"), quota.to_string()).is_ok()
-                    });
+                            && fs::write(dir.join("cpu.cfs_quota_us"), quota.to_string()).is_ok();
                     if !capped {
                         let _ = fs::remove_dir(&dir);
                         return None;
