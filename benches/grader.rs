@@ -11,14 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use lockstep::application::{Application, Grading};
+use lockstep::config::Settings;
 use lockstep::curriculum::Exercise;
 use lockstep::db::embedded::{Durability, PrivateCluster};
-use lockstep::grading::deps;
 use lockstep::grading::job::{JobStatus, Mode, Outcome};
-use lockstep::grading::judge::Judge;
-use lockstep::grading::pool::{self, PoolConfig};
+use lockstep::grading::pool::PoolConfig;
 use lockstep::grading::queue::{self, NewJob};
-use lockstep::shutdown::Shutdown;
 
 const EXERCISE: &str = "versioned-store";
 const ROUNDS: usize = 15;
@@ -52,9 +51,6 @@ async fn run() -> anyhow::Result<()> {
     );
 
     let workspace = root.join("grader/deps");
-    let manifest = deps::prepare(&workspace, &bench_dir)?;
-    let judge = Judge::new(&manifest, helper, Default::default());
-
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) => url,
         Err(_) => {
@@ -66,15 +62,24 @@ async fn run() -> anyhow::Result<()> {
     sqlx::query!("TRUNCATE submissions CASCADE")
         .execute(&db)
         .await?;
-    let stop = Shutdown::new();
+    // The pool starts as `lockstep worker` starts it, with the release build
+    // as the sandbox helper and the dependency cache under the bench dir.
+    let settings = Settings {
+        data_dir: bench_dir.clone(),
+        database_url: Some(url),
+        curriculum: root.join("curriculum"),
+        grader_deps: workspace.clone(),
+        max_run_seconds: 30,
+        max_run_memory_mb: 2048,
+    };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let pool = tokio::spawn(pool::run(
-        db.clone(),
-        judge,
-        programme.clone(),
-        PoolConfig::with_workers(cores),
-        stop.clone(),
-    ));
+    let grading = Grading {
+        config: PoolConfig::with_workers(cores),
+        helper,
+    };
+    let app = Application::with_programme(settings, programme.clone(), None, Some(grading)).await?;
+    let stop = app.shutdown();
+    let pool = tokio::spawn(app.run(db.clone()));
 
     let baseline_crate = bench_dir.join("baseline");
     write_baseline_crate(&baseline_crate, &workspace, exercise, &solution)?;
@@ -108,8 +113,7 @@ async fn run() -> anyhow::Result<()> {
     let throughput_elapsed = started.elapsed();
 
     stop.cancel();
-    let drained = pool.await??;
-    anyhow::ensure!(drained.workers_panicked == 0, "a grading worker panicked");
+    pool.await??;
 
     let (bare_p50, bare_p95) = percentiles(&mut bare);
     let (lock_p50, lock_p95) = percentiles(&mut sandboxed);
