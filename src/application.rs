@@ -28,6 +28,7 @@ use crate::grading::judge::Judge;
 use crate::grading::pool::{self, Drained, PoolConfig};
 use crate::shutdown::Shutdown;
 use crate::web::assets::Assets;
+use crate::web::events::EventHub;
 
 /// How long in-flight requests, and then the grading pool, may take to
 /// finish once shutdown begins.
@@ -212,14 +213,12 @@ impl AppState {
             .context("cannot record the exercise versions")?;
         let state = AppState {
             auth: Default::default(),
-            events: Default::default(),
+            events: Arc::new(EventHub::new(shutdown.clone())),
             db,
             programme,
             assets,
         };
-        state
-            .events
-            .spawn_listener(state.db.clone(), shutdown.clone());
+        state.events.spawn_listener(state.db.clone());
         Ok(state)
     }
 }
