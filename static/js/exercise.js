@@ -1,9 +1,11 @@
-// The exercise workspace: the editor, autosaved drafts with conflict
-// handling, hints one at a time, and Submit / Run visible tests followed
-// live to the verdict.
+// The exercise workspace: the editor, Reset, and Submit / Run visible tests
+// followed live to the verdict; drafts (drafts.js) and hints (hints.js)
+// are wired in from their own modules.
 
-import { api, csrfToken, errorMessage } from "./api.js";
-import { clockTime, el } from "./dom.js";
+import { api, errorMessage } from "./api.js";
+import { autosave } from "./drafts.js";
+import { el } from "./dom.js";
+import { initHints } from "./hints.js";
 import { JobStatus, Mode, Outcome, Phase, STEPS, stepOf } from "./job.js";
 import { Jobs } from "./jobs.js";
 import { headline, renderVerdict } from "./verdict.js";
@@ -11,16 +13,12 @@ import { headline, renderVerdict } from "./verdict.js";
 /** Wires up the workspace `workspace` (`#workspace` on an exercise page). */
 export function initExercise(workspace) {
   var exerciseId = workspace.dataset.exercise;
-  var version = Number(workspace.dataset.version) || 0;
   var textarea = document.getElementById("code");
   var starter = document.getElementById("starter-code").value;
-  var saveStatus = document.getElementById("save-status");
-  var conflictBox = document.getElementById("conflict");
   var verdictBox = document.getElementById("verdict");
   var liveStatus = document.getElementById("live-status");
   var phases = document.getElementById("phases");
   var buttons = ["submit", "run-visible", "reset"].map(function (id) { return document.getElementById(id); });
-  var draftUrl = "/api/exercises/" + encodeURIComponent(exerciseId) + "/draft";
 
   var editor = null;
   if (window.LockstepEditor) {
@@ -39,88 +37,12 @@ export function initExercise(workspace) {
   function setCode(text) { if (editor) editor.setValue(text); else textarea.value = text; }
 
   // -- Drafts: autosave with the version the editor was loaded at.
-  var saved = getCode();
-  var inConflict = false;
-  var saving = null;
-  var refused = null; // code the server refused (too large…): not retried until it changes
-
-  function setSaveStatus(text, kind) {
-    saveStatus.textContent = text;
-    saveStatus.className = "save-status" + (kind ? " save-" + kind : "");
-  }
-
-  function save() {
-    if (saving) return saving;
-    var code = getCode();
-    if (inConflict || code === saved || code === refused) return Promise.resolve(true);
-    setSaveStatus("Saving…");
-    saving = api("PUT", draftUrl, { code: code, version: version }).then(function (result) {
-      saving = null;
-      if (result.ok) {
-        version = result.data.version;
-        saved = code;
-        setSaveStatus("Saved " + clockTime(new Date()), "ok");
-        return true;
-      }
-      if (result.status === 409) {
-        showConflict(result.data && result.data.draft);
-        return false;
-      }
-      if (result.status === 413 || result.status === 422) refused = code;
-      setSaveStatus("Not saved: " + errorMessage(result), "bad");
-      return false;
-    });
-    return saving;
-  }
-
-  function showConflict(newer) {
-    inConflict = true;
-    setSaveStatus("Not saved: newer draft elsewhere", "bad");
-    var when = document.getElementById("conflict-when");
-    when.textContent = newer && newer.updated_at ? " at " + clockTime(new Date(newer.updated_at)) : "";
-    conflictBox.hidden = false;
-    conflictBox.newer = newer || null;
-    document.getElementById("conflict-load").focus();
-  }
-
-  document.getElementById("conflict-load").addEventListener("click", function () {
-    var newer = conflictBox.newer;
-    if (newer) {
-      setCode(newer.code);
-      version = newer.version;
-      saved = newer.code;
-    }
-    inConflict = false;
-    conflictBox.hidden = true;
-    setSaveStatus("Loaded the newer draft", "ok");
-    if (editor) editor.focus(); else textarea.focus();
+  var drafts = autosave(exerciseId, Number(workspace.dataset.version) || 0, {
+    get: getCode,
+    set: setCode,
+    focus: function () { if (editor) editor.focus(); else textarea.focus(); },
   });
-  document.getElementById("conflict-keep").addEventListener("click", function () {
-    var newer = conflictBox.newer;
-    // Saving on top of the newer version is the explicit overwrite.
-    version = newer ? newer.version : 0;
-    inConflict = false;
-    conflictBox.hidden = true;
-    save();
-    if (editor) editor.focus(); else textarea.focus();
-  });
-
-  setInterval(save, 3000);
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") save();
-  });
-  // Leaving the page: one last save that outlives it (no "leave page?" prompt).
-  window.addEventListener("pagehide", function () {
-    var code = getCode();
-    if (inConflict || code === saved || code === refused) return;
-    fetch(draftUrl, {
-      method: "PUT",
-      keepalive: true,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
-      body: JSON.stringify({ code: code, version: version }),
-    }).catch(function () {});
-  });
+  var save = drafts.save;
 
   // -- Reset to starter, with confirmation.
   document.getElementById("reset").addEventListener("click", function () {
@@ -132,36 +54,7 @@ export function initExercise(workspace) {
   });
 
   // -- Hints, one at a time.
-  var hintForm = document.getElementById("hint-form");
-  if (hintForm) {
-    hintForm.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var index = Number(hintForm.elements.index.value);
-      var total = Number(hintForm.dataset.total);
-      var button = document.getElementById("hint-button");
-      button.disabled = true;
-      api("POST", "/api/exercises/" + encodeURIComponent(exerciseId) + "/hints", { index: index }).then(function (result) {
-        button.disabled = false;
-        if (!result.ok) {
-          window.alert(errorMessage(result));
-          return;
-        }
-        var li = el("li", "hint-new", result.data.hint);
-        li.id = "hint-" + (index + 1);
-        li.tabIndex = -1;
-        document.getElementById("hint-list").appendChild(li);
-        li.focus();
-        var next = result.data.revealed;
-        hintForm.elements.index.value = next;
-        if (next >= total) {
-          hintForm.hidden = true;
-          document.getElementById("hints-done").hidden = false;
-        } else {
-          button.textContent = "Reveal hint " + (next + 1) + " of " + total;
-        }
-      });
-    });
-  }
+  initHints(exerciseId);
 
   // -- Submit / Run visible tests, followed live.
   function setPhase(state) {
