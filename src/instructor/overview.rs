@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use crate::auth::cohorts;
 use crate::curriculum::Programme;
 
 /// Where a learner stands on one exercise.
@@ -192,15 +193,18 @@ pub async fn matrix(
         .map(|(i, c)| (c.exercise_id.as_str(), i))
         .collect();
 
-    let (members, progress) = tokio::try_join!(
-        sqlx::query!(
-            "SELECT u.id, u.display_name, u.email FROM cohort_members m
-               JOIN users u ON u.id = m.user_id
-              WHERE m.cohort_id = $1 AND ($2::bigint IS NULL OR m.user_id = $2)",
-            cohort_id,
-            learner,
-        )
-        .fetch_all(db),
+    // The roster is the cohort's (one learner's row: just that member).
+    let members = async {
+        match learner {
+            Some(id) => Ok(cohorts::member(db, cohort_id, id)
+                .await?
+                .into_iter()
+                .collect()),
+            None => cohorts::members(db, cohort_id).await,
+        }
+    };
+    let (members, progress): (Vec<cohorts::Person>, _) = tokio::try_join!(
+        members,
         sqlx::query!(
             r#"SELECT p.user_id, p.exercise_id, p.attempts, p.passed_at IS NOT NULL AS "passed!",
                       p.best_passed, p.best_total, p.last_activity_at
