@@ -166,27 +166,7 @@ pub async fn matrix(
     sort: SortKey,
     learner: Option<i64>,
 ) -> sqlx::Result<Matrix> {
-    let mut groups = Vec::new();
-    let mut columns = Vec::new();
-    for m in programme
-        .modules
-        .iter()
-        .filter(|m| module.is_none_or(|id| id == m.id))
-    {
-        let before = columns.len();
-        columns.extend(m.exercises().map(|e| Column {
-            exercise_id: e.id.clone(),
-            title: e.title.clone(),
-            module_id: m.id.clone(),
-        }));
-        if columns.len() > before {
-            groups.push(ModuleGroup {
-                id: m.id.clone(),
-                title: m.title.clone(),
-                span: columns.len() - before,
-            });
-        }
-    }
+    let (groups, columns) = columns_of(programme, module);
     let index: HashMap<&str, usize> = columns
         .iter()
         .enumerate()
@@ -205,7 +185,8 @@ pub async fn matrix(
     };
     let (members, progress): (Vec<cohorts::Person>, _) = tokio::try_join!(
         members,
-        sqlx::query!(
+        sqlx::query_as!(
+            ProgressRow,
             r#"SELECT p.user_id, p.exercise_id, p.attempts, p.passed_at IS NOT NULL AS "passed!",
                       p.best_passed, p.best_total, p.last_activity_at
                  FROM cohort_members m
@@ -229,6 +210,32 @@ pub async fn matrix(
             last_activity: None,
         })
         .collect();
+    fill_cells(&mut rows, progress, &index);
+    let (column_passed, column_attempted) = count_totals(&mut rows, columns.len());
+    sort_rows(&mut rows, sort);
+    Ok(Matrix {
+        groups,
+        columns,
+        rows,
+        column_passed,
+        column_attempted,
+    })
+}
+
+/// One learner × exercise row of `exercise_progress`, as the matrix reads it.
+struct ProgressRow {
+    user_id: i64,
+    exercise_id: String,
+    attempts: i32,
+    passed: bool,
+    best_passed: i32,
+    best_total: i32,
+    last_activity_at: OffsetDateTime,
+}
+
+/// Puts each progress row into its learner's cell (rows of learners or
+/// exercises not shown are skipped) and notes each learner's latest activity.
+fn fill_cells(rows: &mut [LearnerRow], progress: Vec<ProgressRow>, index: &HashMap<&str, usize>) {
     let row_of: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     for progress in progress {
         let Some(&r) = row_of.get(&progress.user_id) else {
@@ -256,9 +263,41 @@ pub async fn matrix(
             best_total: progress.best_total,
         };
     }
-    let mut column_passed = vec![0; columns.len()];
-    let mut column_attempted = vec![0; columns.len()];
-    for row in &mut rows {
+}
+
+/// The matrix's columns (the exercises of `module`, or of every module) and
+/// the module headings above them.
+fn columns_of(programme: &Programme, module: Option<&str>) -> (Vec<ModuleGroup>, Vec<Column>) {
+    let mut groups = Vec::new();
+    let mut columns = Vec::new();
+    for m in programme
+        .modules
+        .iter()
+        .filter(|m| module.is_none_or(|id| id == m.id))
+    {
+        let before = columns.len();
+        columns.extend(m.exercises().map(|e| Column {
+            exercise_id: e.id.clone(),
+            title: e.title.clone(),
+            module_id: m.id.clone(),
+        }));
+        if columns.len() > before {
+            groups.push(ModuleGroup {
+                id: m.id.clone(),
+                title: m.title.clone(),
+                span: columns.len() - before,
+            });
+        }
+    }
+    (groups, columns)
+}
+
+/// Counts each learner's passed and attempted cells into their row, and
+/// returns the same counts per column.
+fn count_totals(rows: &mut [LearnerRow], columns: usize) -> (Vec<usize>, Vec<usize>) {
+    let mut column_passed = vec![0; columns];
+    let mut column_attempted = vec![0; columns];
+    for row in rows.iter_mut() {
         for (c, cell) in row.cells.iter().enumerate() {
             match cell.state {
                 CellState::Passed => {
@@ -273,6 +312,12 @@ pub async fn matrix(
             }
         }
     }
+    (column_passed, column_attempted)
+}
+
+/// Sorts the rows by `sort`, then by name (case-insensitively) and id, so
+/// the order is stable.
+fn sort_rows(rows: &mut [LearnerRow], sort: SortKey) {
     let by_name = |a: &LearnerRow, b: &LearnerRow| {
         a.display_name
             .to_lowercase()
@@ -292,11 +337,4 @@ pub async fn matrix(
                 .then_with(|| by_name(a, b))
         }),
     }
-    Ok(Matrix {
-        groups,
-        columns,
-        rows,
-        column_passed,
-        column_attempted,
-    })
 }
