@@ -14,14 +14,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use lockstep::application::{Application, Grading};
+use lockstep::config::Settings;
 use lockstep::curriculum::Exercise;
 use lockstep::db::embedded::{Durability, PrivateCluster};
 use lockstep::grading::deps;
 use lockstep::grading::job::{JobStatus, Mode, Outcome};
-use lockstep::grading::judge::Judge;
-use lockstep::grading::pool::{self, PoolConfig};
+use lockstep::grading::pool::PoolConfig;
 use lockstep::grading::queue::{self, NewJob};
-use lockstep::shutdown::Shutdown;
 
 const EXERCISE: &str = "versioned-store";
 const ROUNDS: usize = 15;
@@ -55,9 +55,8 @@ async fn run() -> anyhow::Result<()> {
     );
 
     let workspace = root.join("grader/deps");
+    // The dependency cache the pool will use, for the direct-rustc baseline.
     let manifest = deps::prepare(&workspace, &bench_dir)?;
-    let judge = Judge::new(&manifest, helper, &default_settings());
-
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) => url,
         Err(_) => {
@@ -69,15 +68,26 @@ async fn run() -> anyhow::Result<()> {
     sqlx::query!("TRUNCATE submissions CASCADE")
         .execute(&db)
         .await?;
-    let stop = Shutdown::new();
+    // The pool starts as `lockstep worker` starts it, with the release build
+    // as the sandbox helper and the dependency cache under the bench dir.
+    let settings = Settings {
+        data_dir: bench_dir.clone(),
+        database_url: Some(url),
+        curriculum: root.join("curriculum"),
+        grader_deps: workspace.clone(),
+        max_run_seconds: 30,
+        max_run_memory_mb: 2048,
+        allow_no_cgroup: !lockstep::grading::sandbox::cgroup::available(),
+        job_cpus: 0,
+    };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let pool = tokio::spawn(pool::run(
-        db.clone(),
-        judge,
-        programme.clone(),
-        PoolConfig::with_workers(cores),
-        stop.clone(),
-    ));
+    let grading = Grading {
+        config: PoolConfig::with_workers(cores),
+        helper,
+    };
+    let app = Application::with_programme(settings, programme.clone(), None, Some(grading)).await?;
+    let stop = app.shutdown();
+    let pool = tokio::spawn(app.run(db.clone()));
 
     let direct_dir = bench_dir.join("direct");
     let direct = DirectRustc::new(&manifest, exercise, &direct_dir)?;
@@ -140,8 +150,7 @@ async fn run() -> anyhow::Result<()> {
     let throughput_elapsed = started.elapsed();
 
     stop.cancel();
-    let drained = pool.await??;
-    anyhow::ensure!(drained.workers_panicked == 0, "a grading worker panicked");
+    pool.await??;
 
     let (bare_p50, bare_p95) = percentiles(&mut bare);
     let (rustc_p50, rustc_p95) = percentiles(&mut rustc);
@@ -303,16 +312,6 @@ async fn submit_and_wait(
     Ok(started.elapsed())
 }
 
-/// Settings as the binary has them by default.
-fn default_settings() -> lockstep::config::Settings {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Args {
-        #[command(flatten)]
-        settings: lockstep::config::Settings,
-    }
-    Args::parse_from(["lockstep"]).settings
-}
 
 /// The grader's floor: the same two `rustc` calls the judge makes (the
 /// solution as the exercise's library, then the visible and hidden tests

@@ -29,6 +29,7 @@ use crate::grading::pool::{self, Drained, PoolConfig};
 use crate::grading::queue::JobLimits;
 use crate::shutdown::Shutdown;
 use crate::web::assets::Assets;
+use crate::web::events::EventHub;
 
 /// How long in-flight requests, and then the grading pool, may take to
 /// finish once shutdown begins.
@@ -221,15 +222,13 @@ impl AppState {
             .context("cannot record the exercise versions")?;
         let state = AppState {
             auth: Default::default(),
-            events: Default::default(),
+            events: Arc::new(EventHub::new(shutdown.clone())),
             db,
             programme,
             assets,
             jobs: Default::default(),
         };
-        state
-            .events
-            .spawn_listener(state.db.clone(), shutdown.clone());
+        state.events.spawn_listener(state.db.clone());
         Ok(state)
     }
 }

@@ -14,11 +14,7 @@ pub async fn serve(settings: Settings, serve: ServeSettings) -> Result<()> {
     // flag never leaves a private cluster running behind it.
     let grading = Grading::with_workers(serve.workers);
     let app = Application::build(settings.clone(), Some(&serve), grading).await?;
-    let database = Database::open(&settings, 20).await?;
-    let _signals = app.shutdown().on_signals();
-    let result = app.run(database.pool.clone()).await;
-    database.close().await;
-    result
+    run_until_signalled(app, &settings, 20).await
 }
 
 /// `lockstep worker`: a grading pool alone, for extra machines.
@@ -33,7 +29,13 @@ pub async fn worker(settings: Settings, workers: Option<usize>, lease_seconds: u
         grading
     });
     let app = Application::build(settings.clone(), None, grading).await?;
-    let database = Database::open(&settings, 5).await?;
+    run_until_signalled(app, &settings, 5).await
+}
+
+/// Opens the database (a pool of `pool_size` connections), runs `app` until
+/// SIGINT or SIGTERM, then closes the database whatever the outcome.
+async fn run_until_signalled(app: Application, settings: &Settings, pool_size: u32) -> Result<()> {
+    let database = Database::open(settings, pool_size).await?;
     let _signals = app.shutdown().on_signals();
     let result = app.run(database.pool.clone()).await;
     database.close().await;

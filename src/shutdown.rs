@@ -1,6 +1,6 @@
 //! Graceful shutdown as one small type, passed to everything that runs
 //! until the process stops: the web server, the grading pool and the event
-//! hub's listener.
+//! hub (its listener and every open event stream).
 //!
 //! A [`Shutdown`] is a cloneable handle on one shared
 //! [`CancellationToken`]: any holder may begin the shutdown
@@ -9,6 +9,10 @@
 //! signals "stop" (no watch channels, no oneshots, no polling whether the
 //! database pool is closed), so every long-running task stops the same way,
 //! and a test stops the app exactly as Ctrl-C does.
+//!
+//! Tasks that work for something shorter-lived than the process (a job's
+//! lease renewer, a page's event filter) are held in an [`AbortOnDrop`]
+//! instead: they end when their owner is dropped, cancelled or not.
 
 use std::future::Future;
 
@@ -94,5 +98,41 @@ impl<T: Send + 'static> AbortOnDrop<T> {
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn every_clone_sees_one_cancel() {
+        let shutdown = Shutdown::new();
+        let waiter = shutdown.clone();
+        let waiting = tokio::spawn(async move { waiter.cancelled().await });
+        assert!(!shutdown.is_cancelled());
+        shutdown.clone().cancel();
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("the waiter wakes")
+            .unwrap();
+        assert!(shutdown.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_guard_aborts_its_task() {
+        // The task holds the sender; aborting the task drops it.
+        let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
+        let guard = AbortOnDrop::spawn(async move {
+            let _sender = sender;
+            std::future::pending::<()>().await
+        });
+        drop(guard);
+        let outcome = tokio::time::timeout(Duration::from_secs(1), receiver)
+            .await
+            .expect("the task ends at once");
+        assert!(outcome.is_err(), "the task was aborted, not finished");
     }
 }

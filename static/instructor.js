@@ -2,8 +2,11 @@
 // cell means, and the matrix follows the cohort live — when a learner's
 // submission is graded (the same /api/events stream as the learner page,
 // already filtered to this instructor's learners) their row is re-read.
+// An ES module.
+
+import { JobStatus } from "./js/job.js";
+
 (() => {
-  "use strict";
   const overview = document.getElementById("overview");
   const table = document.getElementById("matrix");
   if (!overview || !table) return;
@@ -80,7 +83,7 @@
   events.addEventListener("job", (event) => {
     let job;
     try { job = JSON.parse(event.data); } catch { return; }
-    if (job.status !== "done" || !job.user_id || !job.exercise_id) return;
+    if (job.status !== JobStatus.Done || !job.user_id || !job.exercise_id) return;
     // Coalesce bursts: one re-read per learner per half second.
     if (pending.has(job.user_id)) return;
     pending.set(job.user_id, setTimeout(() => {

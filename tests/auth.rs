@@ -47,11 +47,11 @@ async fn a_visitor_signs_up_and_is_signed_in() {
     assert!(html.contains("action=\"/logout\""));
     assert!(!html.contains("href=\"/login\""));
 
-    let (email, hash, role): (String, String, String) =
-        sqlx::query_as("SELECT email, password_hash, role FROM users")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (email, hash, role) = sqlx::query!("SELECT email, password_hash, role FROM users")
+        .fetch_one(&app.db)
+        .await
+        .map(|user| (user.email, user.password_hash, user.role))
+        .unwrap();
     assert_eq!(email, "Ada@Example.com");
     assert_eq!(role, "learner");
     assert!(
@@ -66,7 +66,7 @@ async fn a_visitor_signs_up_and_is_signed_in() {
         .split(';')
         .next()
         .unwrap();
-    let stored: String = sqlx::query_scalar("SELECT id FROM sessions")
+    let stored: String = sqlx::query_scalar!("SELECT id FROM sessions")
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -136,7 +136,7 @@ async fn sign_up_errors_name_each_field_and_refill_the_form() {
     assert!(html.contains("value=\"grace@example.com\""));
     assert!(html.contains("value=\"Grace Hopper\""));
     assert!(!html.contains("id=\"email-error\""));
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -228,7 +228,7 @@ async fn log_in_rotates_the_session_and_follows_only_local_next_links() {
         .unwrap()
         .to_string();
     assert_ne!(first, second);
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+    let sessions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM sessions"#)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -277,7 +277,7 @@ async fn a_session_cookie_replayed_after_log_out_is_signed_out() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cleared = set_cookie(&response, "lockstep_session").unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+    let sessions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM sessions"#)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -305,7 +305,7 @@ async fn sessions_slide_and_expire() {
     let app = spawn_app().await;
     let (browser, _) = signed_in(&app, "sam@example.com", Role::Learner).await;
     // Age the session, then ask a fresh app (an empty cache, as on another node).
-    sqlx::query("UPDATE sessions SET expires_at = now() + interval '2 days'")
+    sqlx::query!("UPDATE sessions SET expires_at = now() + interval '2 days'")
         .execute(&app.db)
         .await
         .unwrap();
@@ -319,15 +319,15 @@ async fn sessions_slide_and_expire() {
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = set_cookie(&response, "lockstep_session").expect("the cookie is re-sent");
     assert!(cookie.contains("Max-Age=1209600"), "{cookie}");
-    let days_left: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM sessions",
+    let days_left: f64 = sqlx::query_scalar!(
+        r#"SELECT extract(epoch FROM expires_at - now())::float8 / 86400 AS "days_left!" FROM sessions"#
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
     assert!(days_left > 13.9, "{days_left}");
 
-    sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second'")
+    sqlx::query!("UPDATE sessions SET expires_at = now() - interval '1 second'")
         .execute(&app.db)
         .await
         .unwrap();
@@ -372,7 +372,7 @@ async fn state_changing_requests_without_a_valid_csrf_token_are_refused() {
     let mallorys_token = mallory.csrf_token().await;
 
     let tokens = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM api_tokens")
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM api_tokens"#)
             .fetch_one(&app.db)
             .await
             .unwrap()
@@ -443,7 +443,7 @@ async fn state_changing_requests_without_a_valid_csrf_token_are_refused() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -518,7 +518,7 @@ async fn api_tokens_are_shown_once_work_as_bearer_and_can_be_revoked() {
         !browser.page("/account").await.contains(&secret),
         "shown only once"
     );
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+    let stored: String = sqlx::query_scalar!("SELECT token_hash FROM api_tokens")
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -551,14 +551,14 @@ async fn api_tokens_are_shown_once_work_as_bearer_and_can_be_revoked() {
         "past the CSRF guard"
     );
     let last_used: Option<time::OffsetDateTime> =
-        sqlx::query_scalar("SELECT last_used_at FROM api_tokens")
+        sqlx::query_scalar!("SELECT last_used_at FROM api_tokens")
             .fetch_one(&app.db)
             .await
             .unwrap();
     assert!(last_used.is_some());
 
     // Someone else cannot revoke it: their id is "not found".
-    let token_id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens")
+    let token_id: i64 = sqlx::query_scalar!("SELECT id FROM api_tokens")
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -647,11 +647,11 @@ async fn account_fields_are_stored_as_given_and_rendered_escaped() {
     let browser = app.browser();
     let email = "o'brien+<b>x</b>\"@example.com";
     browser.sign_up(email, NASTY_NAME).await;
-    let (stored_email, stored_name): (String, String) =
-        sqlx::query_as("SELECT email, display_name FROM users")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (stored_email, stored_name) = sqlx::query!("SELECT email, display_name FROM users")
+        .fetch_one(&app.db)
+        .await
+        .map(|user| (user.email, user.display_name))
+        .unwrap();
     assert_eq!(stored_email, email);
     assert_eq!(stored_name, NASTY_NAME);
 
@@ -662,7 +662,7 @@ async fn account_fields_are_stored_as_given_and_rendered_escaped() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let stored_token_name: String = sqlx::query_scalar("SELECT name FROM api_tokens")
+    let stored_token_name: String = sqlx::query_scalar!("SELECT name FROM api_tokens")
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -685,7 +685,7 @@ async fn account_fields_are_stored_as_given_and_rendered_escaped() {
     let html = response.text().await.unwrap();
     assert!(!html.contains("<script>alert"));
     browser.log_in_with(email, PASSWORD).await;
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
         .fetch_one(&app.db)
         .await
         .unwrap();

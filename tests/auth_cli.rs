@@ -64,10 +64,11 @@ async fn operators_add_users_set_roles_and_reset_passwords() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("as instructor"), "{stdout}");
     assert!(!stdout.contains("a long enough secret"));
-    let (name, role): (String, String) =
-        sqlx::query_as("SELECT display_name, role FROM users WHERE email = 'ines@example.com'")
+    let (name, role) =
+        sqlx::query!("SELECT display_name, role FROM users WHERE email = 'ines@example.com'")
             .fetch_one(&db)
             .await
+            .map(|user| (user.display_name, user.role))
             .unwrap();
     assert_eq!(
         (name.as_str(), role.as_str()),
@@ -95,7 +96,7 @@ async fn operators_add_users_set_roles_and_reset_passwords() {
     .await
     .unwrap();
     assert!(!out.status.success());
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
         .fetch_one(&db)
         .await
         .unwrap();
@@ -120,7 +121,7 @@ async fn operators_add_users_set_roles_and_reset_passwords() {
     .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("is now admin"));
-    let role: String = sqlx::query_scalar("SELECT role FROM users")
+    let role: String = sqlx::query_scalar!("SELECT role FROM users")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -151,7 +152,7 @@ async fn operators_add_users_set_roles_and_reset_passwords() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+    let sessions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM sessions"#)
         .fetch_one(&db)
         .await
         .unwrap();

@@ -246,12 +246,15 @@ async fn a_learner_signs_up_runs_an_example_fails_fixes_and_sees_progress() {
 
 /// The learner's draft of `exercise` in the database: (code, version).
 async fn draft(db: &sqlx::PgPool, user_id: i64, exercise: &str) -> Option<(String, i64)> {
-    sqlx::query_as("SELECT code, version FROM drafts WHERE user_id = $1 AND exercise_id = $2")
-        .bind(user_id)
-        .bind(exercise)
-        .fetch_optional(db)
-        .await
-        .unwrap()
+    sqlx::query!(
+        "SELECT code, version FROM drafts WHERE user_id = $1 AND exercise_id = $2",
+        user_id,
+        exercise
+    )
+    .fetch_optional(db)
+    .await
+    .unwrap()
+    .map(|draft| (draft.code, draft.version))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

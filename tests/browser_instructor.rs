@@ -48,20 +48,20 @@ fn verdict(passed: usize) -> Value {
 /// Inserts a graded submission of [`EXERCISE`] `minutes_ago` minutes ago.
 async fn submission(app: &TestApp, user: i64, code: &str, passed: usize, minutes_ago: i32) -> i64 {
     let verdict = verdict(passed);
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO submissions (user_id, mode, exercise_id, exercise_hash, code, status, verdict,
                                   verdict_status, tests_passed, tests_total, created_at, finished_at)
          VALUES ($1, 'submit', $2, 'h', $3, 'done', $4, $5, $6, 4,
                  now() - make_interval(mins => $7), now() - make_interval(mins => $7))
          RETURNING id",
+        user,
+        EXERCISE,
+        code,
+        &verdict,
+        verdict["status"].as_str().unwrap(),
+        passed as i32,
+        minutes_ago,
     )
-    .bind(user)
-    .bind(EXERCISE)
-    .bind(code)
-    .bind(&verdict)
-    .bind(verdict["status"].as_str().unwrap())
-    .bind(passed as i32)
-    .bind(minutes_ago)
     .fetch_one(&app.db)
     .await
     .unwrap()
@@ -86,17 +86,17 @@ async fn fixture(app: &TestApp) -> Fixture {
     for i in 0..5 {
         bo_last = submission(app, bo.id, "fn count() {}\n", 1, 10 * 1440 - 60 * i).await;
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO exercise_progress (user_id, exercise_id, first_opened_at, attempts, best_passed,
                                         best_total, passed_at, passed_hash, last_submission_id, last_activity_at)
          VALUES ($1, $3, now() - interval '3 hours', 2, 4, 4, now() - interval '1 hour', 'h', $4, now() - interval '1 hour'),
                 ($2, $3, now() - interval '10 days', 5, 1, 4, NULL, NULL, $5, now() - interval '9 days 20 hours')",
+        ada.id,
+        bo.id,
+        EXERCISE,
+        ada_pass,
+        bo_last,
     )
-    .bind(ada.id)
-    .bind(bo.id)
-    .bind(EXERCISE)
-    .bind(ada_pass)
-    .bind(bo_last)
     .execute(&app.db)
     .await
     .unwrap();

@@ -15,8 +15,7 @@ async fn create_cohort(app: &common::TestApp, browser: &Browser, name: &str) -> 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap();
     let id: i64 = location.trim_start_matches("/cohorts/").parse().unwrap();
-    let code: String = sqlx::query_scalar("SELECT join_code FROM cohorts WHERE id = $1")
-        .bind(id)
+    let code: String = sqlx::query_scalar!("SELECT join_code FROM cohorts WHERE id = $1", id,)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -37,7 +36,7 @@ async fn an_instructor_creates_a_cohort_and_learners_join_it() {
     let (lea, lea_user) = signed_in(&app, "lea@example.com", Role::Learner).await;
     let html = lea.page(&format!("/join/{code}")).await;
     assert!(html.contains("Join Spring 2026?"));
-    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM cohort_members")
+    let members: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM cohort_members"#)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -100,7 +99,7 @@ async fn a_learner_cannot_use_instructor_pages() {
 
     let response = learner.post_form("/cohorts", &[("name", "Mine")]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let cohorts: i64 = sqlx::query_scalar("SELECT count(*) FROM cohorts")
+    let cohorts: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM cohorts"#)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -117,10 +116,11 @@ async fn a_learner_cannot_use_instructor_pages() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let instructors: i64 = sqlx::query_scalar("SELECT count(*) FROM cohort_instructors")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let instructors: i64 =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM cohort_instructors"#)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(instructors, 1);
     let html = learner.page("/cohorts").await;
     assert!(!html.contains("Create cohort") && !html.contains(&format!("/cohorts/{id}")));
@@ -266,8 +266,7 @@ async fn cohort_names_are_stored_as_given_and_rendered_escaped() {
     let (teacher, _) = signed_in(&app, "ines@example.com", Role::Instructor).await;
     let name = "<script>alert(1)</script>'); DELETE FROM cohorts;--";
     let (id, code) = create_cohort(&app, &teacher, name).await;
-    let stored: String = sqlx::query_scalar("SELECT name FROM cohorts WHERE id = $1")
-        .bind(id)
+    let stored: String = sqlx::query_scalar!("SELECT name FROM cohorts WHERE id = $1", id,)
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -295,10 +294,11 @@ async fn cohort_names_are_stored_as_given_and_rendered_escaped() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let instructors: i64 = sqlx::query_scalar("SELECT count(*) FROM cohort_instructors")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let instructors: i64 =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM cohort_instructors"#)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(instructors, 1);
     // An empty name is a field error.
     let response = teacher.post_form("/cohorts", &[("name", "  ")]).await;

@@ -53,20 +53,20 @@ async fn submission(
         .iter()
         .filter(|t| t["status"] == "pass")
         .count() as i32;
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO submissions (user_id, mode, exercise_id, exercise_hash, code, status, verdict,
                                   verdict_status, tests_passed, tests_total, created_at, finished_at)
          VALUES ($1, 'submit', $2, 'h', $3, 'done', $4, $5, $6, 4,
                  now() - make_interval(mins => $7), now() - make_interval(mins => $7))
          RETURNING id",
+        user,
+        EXERCISE,
+        code,
+        verdict,
+        verdict["status"].as_str().unwrap(),
+        passed,
+        minutes_ago as i32,
     )
-    .bind(user)
-    .bind(EXERCISE)
-    .bind(code)
-    .bind(verdict)
-    .bind(verdict["status"].as_str().unwrap())
-    .bind(passed)
-    .bind(minutes_ago as i32)
     .fetch_one(&app.db)
     .await
     .unwrap()
@@ -128,33 +128,33 @@ async fn fixture() -> Fixture {
         )
         .await;
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO exercise_progress (user_id, exercise_id, first_opened_at, attempts, best_passed,
                                         best_total, passed_at, passed_hash, last_submission_id, last_activity_at)
          VALUES ($1, $3, now() - interval '240 minutes', 3, 4, 4, now() - interval '60 minutes', 'h', $4, now() - interval '60 minutes'),
                 ($2, $3, now() - interval '10 days', 5, 2, 4, NULL, NULL, $5, now() - interval '9 days 20 hours')",
+        ada.id,
+        bo.id,
+        EXERCISE,
+        ada_submissions[2],
+        bo_last,
     )
-    .bind(ada.id)
-    .bind(bo.id)
-    .bind(EXERCISE)
-    .bind(ada_submissions[2])
-    .bind(bo_last)
     .execute(&app.db)
     .await
     .unwrap();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO hint_reveals (user_id, exercise_id, hint_index) VALUES ($1, $2, 0), ($1, $2, 1)",
+        ada.id,
+        EXERCISE,
     )
-    .bind(ada.id)
-    .bind(EXERCISE)
     .execute(&app.db)
     .await
     .unwrap();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO lesson_visits (user_id, module_id, lesson_id, first_at, last_at)
          VALUES ($1, 'locks-and-sync', 'arc-mutex', now() - interval '5 hours', now() - interval '5 hours')",
+        ada.id,
     )
-    .bind(ada.id)
     .execute(&app.db)
     .await
     .unwrap();

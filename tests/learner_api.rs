@@ -232,11 +232,11 @@ async fn hints_are_revealed_one_at_a_time_and_recorded() {
         format!("/exercises/{}#hint-2", exercise.id).as_str()
     );
 
-    let recorded: Vec<i32> = sqlx::query_scalar(
+    let recorded: Vec<i32> = sqlx::query_scalar!(
         "SELECT hint_index FROM hint_reveals WHERE user_id = $1 AND exercise_id = $2 ORDER BY hint_index",
+        user.id,
+        &exercise.id,
     )
-    .bind(user.id)
-    .bind(&exercise.id)
     .fetch_all(&app.db)
     .await
     .unwrap();
@@ -265,17 +265,19 @@ async fn visits_and_first_opens_are_recorded_and_shown_as_progress() {
     ada.page(&format!("/exercises/{}", exercise.id)).await;
     ada.page(&format!("/exercises/{}", exercise.id)).await;
 
-    let visits: i64 = sqlx::query_scalar("SELECT count(*) FROM lesson_visits WHERE user_id = $1")
-        .bind(user.id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(visits, 1);
-    let opened: Option<time::OffsetDateTime> = sqlx::query_scalar(
-        "SELECT first_opened_at FROM exercise_progress WHERE user_id = $1 AND exercise_id = $2",
+    let visits: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM lesson_visits WHERE user_id = $1"#,
+        user.id,
     )
-    .bind(user.id)
-    .bind(&exercise.id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(visits, 1);
+    let opened: Option<time::OffsetDateTime> = sqlx::query_scalar!(
+        "SELECT first_opened_at FROM exercise_progress WHERE user_id = $1 AND exercise_id = $2",
+        user.id,
+        &exercise.id,
+    )
     .fetch_one(&app.db)
     .await
     .unwrap();
@@ -306,16 +308,16 @@ async fn graded(
     code: &str,
     passed: bool,
 ) -> i64 {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO submissions (user_id, mode, exercise_id, exercise_hash, code, status, verdict_status, tests_passed, tests_total, finished_at)
          VALUES ($1, 'submit', $2, $3, $4, 'done', $5, $6, 3, now()) RETURNING id",
+        user_id,
+        exercise,
+        hash,
+        code,
+        if passed { "pass" } else { "fail" },
+        if passed { 3 } else { 1 },
     )
-    .bind(user_id)
-    .bind(exercise)
-    .bind(hash)
-    .bind(code)
-    .bind(if passed { "pass" } else { "fail" })
-    .bind(if passed { 3 } else { 1 })
     .fetch_one(db)
     .await
     .unwrap()
@@ -333,8 +335,10 @@ async fn history_lists_diffs_and_a_pass_on_an_old_version_is_marked_out_of_date(
     assert!(html.contains("Pass the exercise to see the reference solution"));
 
     // An earlier version of the exercise, as if it had been seen before it changed.
-    sqlx::query("INSERT INTO exercise_versions (hash, exercise_id, visible) VALUES ('old-hash', $1, 'an older statement')")
-        .bind(EXERCISE)
+    sqlx::query!(
+        "INSERT INTO exercise_versions (hash, exercise_id, visible) VALUES ('old-hash', $1, 'an older statement')",
+        EXERCISE,
+    )
         .execute(&app.db)
         .await
         .unwrap();
@@ -356,13 +360,13 @@ async fn history_lists_diffs_and_a_pass_on_an_old_version_is_marked_out_of_date(
         true,
     )
     .await;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO exercise_progress (user_id, exercise_id, attempts, best_passed, best_total, passed_at, passed_hash)
          VALUES ($1, $2, 2, 3, 3, now(), 'old-hash')
          ON CONFLICT (user_id, exercise_id) DO UPDATE SET passed_at = now(), passed_hash = 'old-hash'",
+        user.id,
+        EXERCISE,
     )
-    .bind(user.id)
-    .bind(EXERCISE)
     .execute(&app.db)
     .await
     .unwrap();

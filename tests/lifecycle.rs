@@ -71,7 +71,7 @@ async fn serve_starts_a_private_database_keeps_data_and_stops_it() {
     // Leave a mark in the database, then restart.
     let db_url = lockstep::db::embedded::url_for_data_dir(&data_dir, "lockstep").unwrap();
     let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
-    sqlx::query("INSERT INTO users (email, display_name, password_hash) VALUES ('mark@example.com', 'Mark', 'x')")
+    sqlx::query!("INSERT INTO users (email, display_name, password_hash) VALUES ('mark@example.com', 'Mark', 'x')")
         .execute(&mut conn)
         .await
         .unwrap();
@@ -93,11 +93,12 @@ async fn serve_starts_a_private_database_keeps_data_and_stops_it() {
         200
     );
     let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
-    let marks: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM users WHERE email = 'mark@example.com'")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
+    let marks: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM users WHERE email = 'mark@example.com'"#
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
     assert_eq!(marks, 1, "data survives a restart");
     conn.close().await.unwrap();
     assert!(terminate(&mut child).success());

@@ -19,7 +19,7 @@ async fn submit(browser: &Browser) -> reqwest::Response {
 }
 
 async fn count(db: &sqlx::PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM submissions")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM submissions"#)
         .fetch_one(db)
         .await
         .unwrap()
@@ -162,11 +162,11 @@ async fn an_api_token_submits_without_a_browser() {
         .await
         .unwrap();
     assert_eq!(shown.status(), StatusCode::OK);
-    let author: Option<i64> = sqlx::query_scalar("SELECT user_id FROM submissions WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let author: Option<i64> =
+        sqlx::query_scalar!("SELECT user_id FROM submissions WHERE id = $1", id,)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(author, Some(ada.id));
 }
 

@@ -197,6 +197,25 @@ pub(super) fn simulate(
     dice: &mut Dice,
     batch: &mut Batch,
 ) {
+    let history = walk(catalogue, profile, dice);
+    history.place(catalogue, learner, profile, now, batch);
+}
+
+/// A learner's history in minutes since they started, before it is placed
+/// in real time.
+struct History {
+    /// (step index, first visit, last visit).
+    visits: Vec<(usize, f64, f64)>,
+    /// (exercise index, hint index, when).
+    hints: Vec<(usize, i32, f64)>,
+    submissions: Vec<SimSubmission>,
+    progress: Vec<SimProgress>,
+    /// When the last thing happened.
+    end: f64,
+}
+
+/// What the learner does, step by step, in relative minutes.
+fn walk(catalogue: &Catalogue<'_>, profile: &Profile, dice: &mut Dice) -> History {
     let mut minute = 0.0;
     let mut visits: Vec<(usize, f64, f64)> = Vec::new();
     let mut hints: Vec<(usize, i32, f64)> = Vec::new();
@@ -300,79 +319,105 @@ pub(super) fn simulate(
             }
         }
     }
+    History {
+        visits,
+        hints,
+        submissions,
+        progress,
+        end: minute,
+    }
+}
 
-    // Place the relative history in real time: ending by the profile's last
-    // day, squeezed if it would not fit since the learner's start.
-    let span_minutes = (profile.start_days_ago - profile.end_days_ago).max(0.1) * 1440.0;
-    let scale = if minute > span_minutes {
-        span_minutes / minute
-    } else {
-        1.0
-    };
-    let end = now - Duration::seconds_f64(profile.end_days_ago * 86_400.0);
-    let origin = end - Duration::seconds_f64(minute * scale * 60.0);
-    let at = |m: f64| {
-        let t = origin + Duration::seconds_f64(m * scale * 60.0);
-        t.min(now)
-    };
+impl History {
+    /// Places the history in real time — ending by the profile's last day,
+    /// squeezed if it would not fit since the learner's start — and appends
+    /// its rows to `batch`.
+    fn place(
+        self,
+        catalogue: &Catalogue<'_>,
+        learner: i64,
+        profile: &Profile,
+        now: OffsetDateTime,
+        batch: &mut Batch,
+    ) {
+        let History {
+            visits,
+            hints,
+            submissions,
+            progress,
+            end: minute,
+        } = self;
+        let span_minutes = (profile.start_days_ago - profile.end_days_ago).max(0.1) * 1440.0;
+        let scale = if minute > span_minutes {
+            span_minutes / minute
+        } else {
+            1.0
+        };
+        let end = now - Duration::seconds_f64(profile.end_days_ago * 86_400.0);
+        let origin = end - Duration::seconds_f64(minute * scale * 60.0);
+        let at = |m: f64| {
+            let t = origin + Duration::seconds_f64(m * scale * 60.0);
+            t.min(now)
+        };
 
-    batch.members.push((learner, at(0.0) - Duration::hours(2)));
-    for (step, first, last) in visits {
-        if let Step::Lesson { module, lesson, .. } = &catalogue.steps[step] {
-            batch.visits.push((
+        batch.members.push((learner, at(0.0) - Duration::hours(2)));
+        for (step, first, last) in visits {
+            if let Step::Lesson { module, lesson, .. } = &catalogue.steps[step] {
+                batch.visits.push((
+                    learner,
+                    (*module).to_string(),
+                    (*lesson).to_string(),
+                    at(first),
+                    at(last),
+                ));
+            }
+        }
+        for (exercise, hint, when) in hints {
+            batch.hints.push((
                 learner,
-                (*module).to_string(),
-                (*lesson).to_string(),
-                at(first),
-                at(last),
+                catalogue.exercises[exercise].exercise.id.clone(),
+                hint,
+                at(when),
             ));
         }
-    }
-    for (exercise, hint, when) in hints {
-        batch.hints.push((
-            learner,
-            catalogue.exercises[exercise].exercise.id.clone(),
-            hint,
-            at(when),
-        ));
-    }
-    let first_submission = batch.submissions.len();
-    for submission in submissions {
-        let model = &catalogue.exercises[submission.exercise];
-        let created = at(submission.minute);
-        batch.submissions.push(PendingSubmission {
-            user_id: learner,
-            mode: submission.mode,
-            exercise_id: model.exercise.id.clone(),
-            exercise_hash: model.exercise.content_hash.clone(),
-            code: submission.code,
-            created_at: created,
-            finished_at: created
-                + Duration::milliseconds(submission.verdict.duration_ms.total as i64),
-            verdict: submission.verdict,
-        });
-    }
-    for row in progress {
-        let model = &catalogue.exercises[row.exercise];
-        batch.progress.push(PendingProgress {
-            user_id: learner,
-            exercise_id: model.exercise.id.clone(),
-            first_opened_at: at(row.opened),
-            attempts: row.attempts,
-            best_passed: row.best_passed,
-            best_total: row.best_total,
-            // The passing submission is the last one: its finish time, exactly.
-            passed_at: row
-                .passed
-                .and(row.last_submission)
-                .map(|i| batch.submissions[first_submission + i].finished_at),
-            passed_hash: row.passed.map(|_| model.exercise.content_hash.clone()),
-            last_submission: row.last_submission.map(|i| first_submission + i),
-            last_activity_at: match row.last_submission {
-                Some(i) => batch.submissions[first_submission + i].finished_at,
-                None => at(row.last_activity),
-            },
-        });
+        let first_submission = batch.submissions.len();
+        for submission in submissions {
+            let model = &catalogue.exercises[submission.exercise];
+            let created = at(submission.minute);
+            batch.submissions.push(PendingSubmission {
+                user_id: learner,
+                mode: submission.mode,
+                exercise_id: model.exercise.id.clone(),
+                exercise_hash: model.exercise.content_hash.clone(),
+                code: submission.code,
+                created_at: created,
+                finished_at: created
+                    + Duration::milliseconds(submission.verdict.duration_ms.total as i64),
+                verdict: submission.verdict,
+            });
+        }
+        for row in progress {
+            let model = &catalogue.exercises[row.exercise];
+            batch.progress.push(PendingProgress {
+                user_id: learner,
+                exercise_id: model.exercise.id.clone(),
+                first_opened_at: at(row.opened),
+                attempts: row.attempts,
+                best_passed: row.best_passed,
+                best_total: row.best_total,
+                // The passing submission is the last one: its finish time, exactly.
+                passed_at: row
+                    .passed
+                    .and(row.last_submission)
+                    .map(|i| batch.submissions[first_submission + i].finished_at),
+                passed_hash: row.passed.map(|_| model.exercise.content_hash.clone()),
+                last_submission: row.last_submission.map(|i| first_submission + i),
+                last_activity_at: match row.last_submission {
+                    Some(i) => batch.submissions[first_submission + i].finished_at,
+                    None => at(row.last_activity),
+                },
+            });
+        }
     }
 }
 

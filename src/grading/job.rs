@@ -28,7 +28,7 @@ use super::verdict;
 macro_rules! words {
     ($type:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
         impl $type {
-            /// Every value, in lifecycle order.
+            /// Every value.
             pub const ALL: &'static [$type] = &[$($type::$variant),+];
 
             /// The word stored in the database and sent on the wire.
@@ -159,18 +159,6 @@ pub enum JobState {
 }
 
 impl JobState {
-    /// The state recorded in a row's `status` and `phase` columns (a running
-    /// row without a phase has just been claimed: it is compiling).
-    pub fn from_columns(status: JobStatus, phase: Option<Phase>) -> Self {
-        match status {
-            JobStatus::Queued => JobState::Queued,
-            JobStatus::Running => JobState::Running {
-                phase: phase.unwrap_or(Phase::Compiling),
-            },
-            JobStatus::Done => JobState::Done,
-        }
-    }
-
     /// The status column's value.
     pub fn status(self) -> JobStatus {
         match self {

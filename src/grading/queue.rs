@@ -4,9 +4,15 @@
 //! `FOR UPDATE SKIP LOCKED`, so two workers never take the same row and
 //! none waits for another. A claim is a *lease*: the worker renews it while
 //! it grades, and a job whose lease runs out (its worker died) becomes
-//! claimable again. The verdict is written, and the job ended, by one
-//! `UPDATE … WHERE lease_owner = me`: a worker that lost its lease cannot
-//! finish a job someone else now owns, so every job ends exactly once.
+//! claimable again. Everything a worker does to a job it holds — renew the
+//! lease ([`renew`]), report its phase ([`set_phase`]), write the verdict and
+//! end it ([`finish`]) — is one `UPDATE … WHERE lease_owner = me`: a worker
+//! that lost its lease can neither finish a job someone else now owns nor
+//! report progress for it, so every job ends exactly once and its progress
+//! comes from one worker.
+//!
+//! The words stored in `status`, `phase` and `mode` are the vocabulary of
+//! [`super::job`].
 //!
 //! `NOTIFY` wakes idle workers when a job arrives ([`JOBS_CHANNEL`]) and tells
 //! web nodes when one progresses ([`EVENTS_CHANNEL`]).

@@ -64,7 +64,10 @@ pub const SUBMISSIONS: Export = Export {
     ],
 };
 
-/// Every test result of every graded submission (mode `submit`).
+/// Every test result of every graded submission (mode `submit`). The job
+/// words are spelled in the SQL because an export binds only the cohort
+/// (see [`Export::stream`]); they are the column's checked vocabulary
+/// (`crate::grading::job`).
 pub const TEST_RESULTS: Export = Export {
     sql: "SELECT s.id::text, s.user_id::text, u.email, s.exercise_id,
                  to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),

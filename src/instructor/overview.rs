@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use crate::auth::cohorts;
 use crate::curriculum::Programme;
 
 /// Where a learner stands on one exercise.
@@ -165,43 +166,27 @@ pub async fn matrix(
     sort: SortKey,
     learner: Option<i64>,
 ) -> sqlx::Result<Matrix> {
-    let mut groups = Vec::new();
-    let mut columns = Vec::new();
-    for m in programme
-        .modules
-        .iter()
-        .filter(|m| module.is_none_or(|id| id == m.id))
-    {
-        let before = columns.len();
-        columns.extend(m.exercises().map(|e| Column {
-            exercise_id: e.id.clone(),
-            title: e.title.clone(),
-            module_id: m.id.clone(),
-        }));
-        if columns.len() > before {
-            groups.push(ModuleGroup {
-                id: m.id.clone(),
-                title: m.title.clone(),
-                span: columns.len() - before,
-            });
-        }
-    }
+    let (groups, columns) = columns_of(programme, module);
     let index: HashMap<&str, usize> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| (c.exercise_id.as_str(), i))
         .collect();
 
-    let (members, progress) = tokio::try_join!(
-        sqlx::query!(
-            "SELECT u.id, u.display_name, u.email FROM cohort_members m
-               JOIN users u ON u.id = m.user_id
-              WHERE m.cohort_id = $1 AND ($2::bigint IS NULL OR m.user_id = $2)",
-            cohort_id,
-            learner,
-        )
-        .fetch_all(db),
-        sqlx::query!(
+    // The roster is the cohort's (one learner's row: just that member).
+    let members = async {
+        match learner {
+            Some(id) => Ok(cohorts::member(db, cohort_id, id)
+                .await?
+                .into_iter()
+                .collect()),
+            None => cohorts::members(db, cohort_id).await,
+        }
+    };
+    let (members, progress): (Vec<cohorts::Person>, _) = tokio::try_join!(
+        members,
+        sqlx::query_as!(
+            ProgressRow,
             r#"SELECT p.user_id, p.exercise_id, p.attempts, p.passed_at IS NOT NULL AS "passed!",
                       p.best_passed, p.best_total, p.last_activity_at
                  FROM cohort_members m
@@ -225,6 +210,32 @@ pub async fn matrix(
             last_activity: None,
         })
         .collect();
+    fill_cells(&mut rows, progress, &index);
+    let (column_passed, column_attempted) = count_totals(&mut rows, columns.len());
+    sort_rows(&mut rows, sort);
+    Ok(Matrix {
+        groups,
+        columns,
+        rows,
+        column_passed,
+        column_attempted,
+    })
+}
+
+/// One learner × exercise row of `exercise_progress`, as the matrix reads it.
+struct ProgressRow {
+    user_id: i64,
+    exercise_id: String,
+    attempts: i32,
+    passed: bool,
+    best_passed: i32,
+    best_total: i32,
+    last_activity_at: OffsetDateTime,
+}
+
+/// Puts each progress row into its learner's cell (rows of learners or
+/// exercises not shown are skipped) and notes each learner's latest activity.
+fn fill_cells(rows: &mut [LearnerRow], progress: Vec<ProgressRow>, index: &HashMap<&str, usize>) {
     let row_of: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     for progress in progress {
         let Some(&r) = row_of.get(&progress.user_id) else {
@@ -252,9 +263,41 @@ pub async fn matrix(
             best_total: progress.best_total,
         };
     }
-    let mut column_passed = vec![0; columns.len()];
-    let mut column_attempted = vec![0; columns.len()];
-    for row in &mut rows {
+}
+
+/// The matrix's columns (the exercises of `module`, or of every module) and
+/// the module headings above them.
+fn columns_of(programme: &Programme, module: Option<&str>) -> (Vec<ModuleGroup>, Vec<Column>) {
+    let mut groups = Vec::new();
+    let mut columns = Vec::new();
+    for m in programme
+        .modules
+        .iter()
+        .filter(|m| module.is_none_or(|id| id == m.id))
+    {
+        let before = columns.len();
+        columns.extend(m.exercises().map(|e| Column {
+            exercise_id: e.id.clone(),
+            title: e.title.clone(),
+            module_id: m.id.clone(),
+        }));
+        if columns.len() > before {
+            groups.push(ModuleGroup {
+                id: m.id.clone(),
+                title: m.title.clone(),
+                span: columns.len() - before,
+            });
+        }
+    }
+    (groups, columns)
+}
+
+/// Counts each learner's passed and attempted cells into their row, and
+/// returns the same counts per column.
+fn count_totals(rows: &mut [LearnerRow], columns: usize) -> (Vec<usize>, Vec<usize>) {
+    let mut column_passed = vec![0; columns];
+    let mut column_attempted = vec![0; columns];
+    for row in rows.iter_mut() {
         for (c, cell) in row.cells.iter().enumerate() {
             match cell.state {
                 CellState::Passed => {
@@ -269,6 +312,12 @@ pub async fn matrix(
             }
         }
     }
+    (column_passed, column_attempted)
+}
+
+/// Sorts the rows by `sort`, then by name (case-insensitively) and id, so
+/// the order is stable.
+fn sort_rows(rows: &mut [LearnerRow], sort: SortKey) {
     let by_name = |a: &LearnerRow, b: &LearnerRow| {
         a.display_name
             .to_lowercase()
@@ -288,11 +337,4 @@ pub async fn matrix(
                 .then_with(|| by_name(a, b))
         }),
     }
-    Ok(Matrix {
-        groups,
-        columns,
-        rows,
-        column_passed,
-        column_attempted,
-    })
 }

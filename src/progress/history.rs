@@ -87,8 +87,8 @@ impl Submission {
             (JobStatus::Done, Some(Outcome::Pass)) => "passed",
             (JobStatus::Done, Some(Outcome::Fail)) => "failed",
             (JobStatus::Done, _) => "error",
-            (JobStatus::Running, _) => "running",
-            (JobStatus::Queued, _) => "queued",
+            // Not done yet: the column shows where the job is.
+            (JobStatus::Running | JobStatus::Queued, _) => self.status.as_str(),
         }
     }
 

@@ -33,28 +33,29 @@ const BUFFER: usize = 1024;
 /// How often an instructor's set of visible learners is refreshed.
 const AUDIENCE_REFRESH: Duration = Duration::from_secs(30);
 
-/// The fan-out point for job events on this node.
+/// The fan-out point for job events on this node. It lives until the
+/// node's shutdown: then its listener stops and every open stream ends, so
+/// the server's graceful shutdown is not held up by pages that never
+/// disconnect on their own.
 pub struct EventHub {
     sender: broadcast::Sender<JobEvent>,
-}
-
-impl Default for EventHub {
-    fn default() -> Self {
-        Self {
-            sender: broadcast::channel(BUFFER).0,
-        }
-    }
+    shutdown: Shutdown,
 }
 
 impl EventHub {
-    /// Listens for job events until `shutdown` begins, reconnecting after
+    /// A hub that closes its streams when `shutdown` begins.
+    pub fn new(shutdown: Shutdown) -> Self {
+        Self {
+            sender: broadcast::channel(BUFFER).0,
+            shutdown,
+        }
+    }
+
+    /// Listens for job events until the shutdown begins, reconnecting after
     /// database outages.
-    pub fn spawn_listener(
-        self: &Arc<Self>,
-        db: PgPool,
-        shutdown: Shutdown,
-    ) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_listener(self: &Arc<Self>, db: PgPool) -> tokio::task::JoinHandle<()> {
         let hub = self.clone();
+        let shutdown = self.shutdown.clone();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -136,14 +137,20 @@ pub async fn stream(
     user: CurrentUser,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let mut receiver = state.events.subscribe();
+    let shutdown = state.events.shutdown.clone();
     let mut audience = Audience::of(&user, &state.db).await?;
     let db = state.db.clone();
     let (page, to_page) = tokio::sync::mpsc::channel::<Event>(16);
     // One task per open page filters the node's events for this viewer; it
-    // ends when the page goes away (its channel closes) or the stream is dropped.
+    // ends when the page goes away (its channel closes), the stream is
+    // dropped, or the node shuts down (which ends the stream in turn).
     let filter = AbortOnDrop::spawn(async move {
         loop {
-            let event = match receiver.recv().await {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                () = shutdown.cancelled() => return,
+            };
+            let event = match received {
                 Ok(event) => event,
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     // Tell the page to re-read what it shows.

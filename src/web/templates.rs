@@ -43,7 +43,9 @@ pub fn render(template: &impl Template) -> askama::Result<String> {
 #[derive(Template)]
 #[template(path = "catalogue.html")]
 pub struct CataloguePage<'a> {
+    /// The page's frame.
     pub layout: Layout,
+    /// What the catalogue lists.
     pub programme: &'a Programme,
 }
 
@@ -51,7 +53,9 @@ pub struct CataloguePage<'a> {
 #[derive(Template)]
 #[template(path = "module.html")]
 pub struct ModulePage<'a> {
+    /// The page's frame.
     pub layout: Layout,
+    /// The module shown.
     pub module: &'a Module,
 }
 
@@ -59,7 +63,10 @@ pub struct ModulePage<'a> {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
+    /// The page's frame.
     pub layout: Layout,
+    /// The HTTP status answered.
     pub status: u16,
+    /// What went wrong, for the reader.
     pub message: String,
 }

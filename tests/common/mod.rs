@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use lockstep::application::Application;
+use lockstep::application::{Application, Grading};
 use lockstep::config::{ServeSettings, Settings};
 use lockstep::curriculum::Programme;
 use lockstep::db::embedded::{Durability, PrivateCluster};
@@ -180,18 +180,27 @@ pub async fn judge() -> lockstep::grading::judge::Judge {
     .expect("the dependency cache builds")
 }
 
-/// A grading pool over `db`, stopped when the returned shutdown is cancelled.
+/// A grading pool over `db`, started as `lockstep worker` starts one (with
+/// this build's `lockstep` as the sandbox helper); stopped when the returned
+/// shutdown is cancelled, and the handle ends once it has drained.
 pub async fn spawn_pool(
     db: PgPool,
     config: lockstep::grading::pool::PoolConfig,
 ) -> (Shutdown, tokio::task::JoinHandle<()>) {
-    let judge = judge().await;
-    let stop = Shutdown::new();
-    let token = stop.clone();
+    // Builds the dependency cache before anything is timed.
+    let _ = judge().await;
+    let mut settings = settings();
+    settings.data_dir = grader_data_dir();
+    let grading = Grading {
+        config,
+        helper: PathBuf::from(env!("CARGO_BIN_EXE_lockstep")),
+    };
+    let app = Application::with_programme(settings, programme(), None, Some(grading))
+        .await
+        .expect("the pool builds");
+    let stop = app.shutdown();
     let handle = tokio::spawn(async move {
-        lockstep::grading::pool::run(db, judge, programme(), config, token)
-            .await
-            .expect("pool runs");
+        app.run(db).await.expect("pool runs");
     });
     (stop, handle)
 }
