@@ -10,7 +10,7 @@
 //! the dashboard's numbers agree with the raw rows exactly as they would after
 //! real grading.
 //!
-//! [`simulation`] decides what every learner did; [`bulk`] writes it.
+//! `simulation` decides what every learner did; `bulk` writes it.
 
 mod bulk;
 mod simulation;

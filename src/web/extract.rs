@@ -1,7 +1,7 @@
 //! What handlers ask for: [`CurrentUser`], [`MaybeUser`], and the
 //! [`require_signed_in`] route layer.
 //!
-//! ```ignore
+//! ```text
 //! async fn handler(user: CurrentUser) -> … { /* user.id, user.role … */ }
 //! async fn public(MaybeUser(user): MaybeUser) -> … { /* Option<User> */ }
 //! ```
