@@ -312,7 +312,6 @@ async fn submit_and_wait(
     Ok(started.elapsed())
 }
 
-
 /// The grader's floor: the same two `rustc` calls the judge makes (the
 /// solution as the exercise's library, then the visible and hidden tests
 /// against it, both against the prebuilt rlibs, debuginfo off), then the

@@ -62,6 +62,8 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
         .args(["build", "--locked", "--message-format=json", "--quiet"])
         .current_dir(workspace)
         .env("CARGO_TARGET_DIR", &target_dir)
+        // The test runner uses unstable features; no other crate may.
+        .env("RUSTC_BOOTSTRAP", "lockstep_harness")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -160,7 +162,12 @@ fn direct_dependencies(workspace: &Path) -> Result<BTreeMap<String, String>> {
 
 fn hash_sources(workspace: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
-    for name in ["Cargo.toml", "Cargo.lock"] {
+    for name in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "harness/Cargo.toml",
+        "harness/src/lib.rs",
+    ] {
         let path = workspace.join(name);
         hasher.update(fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?);
     }

@@ -3,19 +3,24 @@
 //!
 //! libtest reports results on stdout, which the code under test can print
 //! to as well; a learner's code that writes libtest's JSON and exits would
-//! be graded "pass". So the judge compiles tests under its own runner
-//! ([`runner.rs`](runner.rs), a `#![test_runner]`), which runs every test
-//! and reports each one on a pipe that only the sandbox opened, at
-//! [`paths::RESULTS_FD`](super::sandbox::paths::RESULTS_FD). Stdout is only
-//! ever shown to the learner, never believed. See the threat model in
-//! [`super`].
+//! be graded "pass". So the judge compiles tests under its own runner (the
+//! `lockstep-harness` crate in `grader/deps/harness`, prebuilt with the
+//! dependency cache, named by the crate root's `#![test_runner]`), which
+//! runs every test and reports each one on a pipe that only the sandbox
+//! opened, at [`paths::RESULTS_FD`](super::sandbox::paths::RESULTS_FD).
+//! Stdout is only ever shown to the learner, never believed. See the threat
+//! model in [`super`].
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
-/// The runner's source: the first half of every test crate's root.
-const RUNNER: &str = include_str!("runner.rs");
+/// The first lines of every test crate's root: Lockstep's runner instead
+/// of libtest's (`custom_test_frameworks` is why the compile of a test crate
+/// needs `RUSTC_BOOTSTRAP`).
+const ROOT: &str = "// Lockstep's test crate: the tests below run under lockstep_harness::run.\n\
+#![feature(custom_test_frameworks)]\n\
+#![test_runner(lockstep_harness::run)]\n";
 
 /// A file of tests, made a module of the test crate.
 pub struct TestModule<'a> {
@@ -23,14 +28,13 @@ pub struct TestModule<'a> {
     pub name: &'a str,
     /// Its file, relative to the crate root's directory.
     pub file: &'a str,
-    /// Written by the learner: `unsafe` is forbidden in it (the runner
-    /// itself needs `unsafe` once, so the crate as a whole cannot forbid it).
+    /// Written by the learner: `unsafe` is forbidden in it.
     pub forbid_unsafe: bool,
 }
 
 /// The root of a test crate holding `modules`.
 pub fn crate_root(modules: &[TestModule]) -> String {
-    let mut root = String::from(RUNNER);
+    let mut root = String::from(ROOT);
     for module in modules {
         root.push_str(&format!("\n#[path = {:?}]\n", module.file));
         if module.forbid_unsafe {
@@ -239,6 +243,6 @@ mod tests {
             forbid_unsafe: true,
         }]);
         assert!(root.contains("#[path = \"learner.rs\"]\n#[forbid(unsafe_code)]\nmod tests;"));
-        assert!(root.starts_with("// Lockstep's test harness"));
+        assert!(root.contains("#![test_runner(lockstep_harness::run)]"));
     }
 }

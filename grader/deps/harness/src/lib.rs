@@ -1,19 +1,25 @@
-// Lockstep's test harness: the root of every graded test crate.
-//
-// The judge writes this file, then one `mod` line per test file, and
-// compiles it with `--test`. libtest still collects `#[test]` functions
-// (and `#[tokio::test]`, `#[should_panic]`, `#[ignore]`), but this runner,
-// not libtest, runs them and reports each result on descriptor 3: a pipe
-// the sandbox opened for this process alone. Learner code can print
-// anything to stdout; it cannot write to that pipe (safe Rust cannot name a
-// raw descriptor, there is no /proc to reopen it through, and it is closed
-// on exec), so a test counts as passed only when this runner saw it return.
-#![feature(custom_test_frameworks, test, internal_output_capture)]
-#![test_runner(crate::lockstep_harness::run)]
+//! Lockstep's test runner: the `#![test_runner]` of every graded test crate.
+//!
+//! The judge compiles each test crate with `--test` and this crate as its
+//! runner. libtest still collects `#[test]` functions (and `#[tokio::test]`,
+//! `#[should_panic]`, `#[ignore]`), but [`run`], not libtest, runs them and
+//! reports each result on descriptor 3: a pipe the sandbox opened for this
+//! process alone. Learner code can print anything to stdout; it cannot write
+//! to that pipe (safe Rust cannot turn a descriptor number into a writer,
+//! there is no /proc to reopen it through, and it is closed on exec), so a
+//! test counts as passed only when this runner saw it return.
+//!
+//! Built once into the prepared dependency cache (it uses unstable features,
+//! so only this crate is built with `RUSTC_BOOTSTRAP`), so a job compiles
+//! none of its code: a runner written in the test crate itself cost every
+//! job a few hundred milliseconds of codegen.
+#![feature(test, internal_output_capture)]
 
 extern crate test;
 
-mod lockstep_harness {
+pub use runner::run;
+
+mod runner {
     use std::fs::File;
     use std::io::Write;
     use std::os::fd::{FromRawFd, OwnedFd};
@@ -25,6 +31,9 @@ mod lockstep_harness {
     /// Longest message or output sent per test.
     const MAX_TEXT: usize = 4000;
 
+    /// Runs the tests the arguments select (`--only PREFIX`, `--quiet`) and
+    /// reports each on descriptor 3, then exits. Only the first call does
+    /// anything: the generated `main` makes it before any test code runs.
     pub fn run(tests: &[&test::TestDescAndFn]) {
         if STARTED.swap(true, Ordering::SeqCst) {
             return;
