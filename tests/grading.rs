@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use common::auth::{Browser, signed_in};
 use common::{fresh_database, spawn_app_with, spawn_pool, wait_for_verdict};
 use lockstep::auth::Role;
+use lockstep::grading::job::Mode;
 use lockstep::grading::pool::PoolConfig;
-use lockstep::grading::queue::{self, JobMode, NewJob};
+use lockstep::grading::queue::{self, NewJob};
 use lockstep::grading::verdict::{Status, Verdict};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -200,7 +201,7 @@ async fn a_job_ends_exactly_once_when_its_lease_moves_to_another_worker() {
         &db,
         NewJob {
             user_id: None,
-            mode: JobMode::Run,
+            mode: Mode::Run,
             exercise_id: None,
             exercise_hash: None,
             code: "fn main() {}",
@@ -264,7 +265,7 @@ async fn a_worker_killed_mid_job_loses_nothing() {
         &db,
         NewJob {
             user_id: None,
-            mode: JobMode::Run,
+            mode: Mode::Run,
             exercise_id: None,
             exercise_hash: None,
             code,
@@ -344,7 +345,7 @@ async fn shutdown_hands_unfinished_jobs_back() {
         &db,
         NewJob {
             user_id: None,
-            mode: JobMode::Run,
+            mode: Mode::Run,
             exercise_id: None,
             exercise_hash: None,
             code,
@@ -459,7 +460,7 @@ async fn progress_is_announced_queued_compiling_running_done() {
         &db,
         NewJob {
             user_id: None,
-            mode: JobMode::Run,
+            mode: Mode::Run,
             exercise_id: None,
             exercise_hash: None,
             code: "fn main() {}",
@@ -477,7 +478,7 @@ async fn progress_is_announced_queued_compiling_running_done() {
             .await
             .expect("events keep coming")
             .unwrap();
-        let event: queue::JobEvent = serde_json::from_str(notification.payload()).unwrap();
+        let event: WireEvent = serde_json::from_str(notification.payload()).unwrap();
         if event.id == id {
             seen.push((event.status, event.phase));
         }
@@ -490,6 +491,15 @@ async fn progress_is_announced_queued_compiling_running_done() {
     ];
     assert_eq!(seen, expected);
     stop.cancel();
+}
+
+/// A job event as its words go over the wire (what browsers read).
+#[derive(serde::Deserialize)]
+struct WireEvent {
+    id: i64,
+    status: String,
+    #[serde(default)]
+    phase: Option<String>,
 }
 
 async fn submission_count(db: &sqlx::PgPool) -> i64 {

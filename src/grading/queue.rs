@@ -28,13 +28,9 @@ use std::time::Duration;
 
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::job::{self, JobState, JobStatus, Outcome, Phase};
+use super::job::{self, JobState, JobStatus, Mode, Outcome, Phase};
 use super::judge::counts;
 use super::verdict::Verdict;
-
-/// The job's [`Mode`](super::job::Mode) under the name the queue's callers
-/// have used; the same enum, not a second one.
-pub use super::job::Mode as JobMode;
 
 /// Channel that announces new jobs to workers (payload: the job id).
 pub const JOBS_CHANNEL: &str = "lockstep_jobs";
@@ -49,7 +45,7 @@ pub struct NewJob<'a> {
     /// Who submitted it (None for anonymous program runs).
     pub user_id: Option<i64>,
     /// What to do.
-    pub mode: JobMode,
+    pub mode: Mode,
     /// The exercise (None for programs).
     pub exercise_id: Option<&'a str>,
     /// The exercise's content hash at submission time.
@@ -112,7 +108,7 @@ pub struct ClaimedJob {
     /// Who submitted it.
     pub user_id: Option<i64>,
     /// What to do.
-    pub mode: JobMode,
+    pub mode: Mode,
     /// The exercise, for graded jobs.
     pub exercise_id: Option<String>,
     /// The code.
@@ -137,7 +133,7 @@ pub struct JobRecord {
     /// How it came out, once done.
     pub outcome: Option<Outcome>,
     /// What was asked.
-    pub mode: JobMode,
+    pub mode: Mode,
     /// The exercise, for graded jobs.
     pub exercise_id: Option<String>,
     /// The exercise version it was submitted against.
@@ -155,7 +151,7 @@ pub async fn find(db: &PgPool, id: i64) -> sqlx::Result<Option<JobRecord>> {
     sqlx::query_as!(
         JobRecord,
         r#"SELECT id, user_id, status AS "status: JobStatus", phase AS "phase: Phase",
-                  verdict_status AS "outcome: Outcome", mode AS "mode: JobMode", exercise_id, exercise_hash, verdict, created_at, finished_at
+                  verdict_status AS "outcome: Outcome", mode AS "mode: Mode", exercise_id, exercise_hash, verdict, created_at, finished_at
              FROM submissions WHERE id = $1"#,
         id,
     )
@@ -196,7 +192,7 @@ pub async fn enqueue(db: &PgPool, job: NewJob<'_>, limits: JobLimits) -> Result<
         "INSERT INTO submissions (user_id, mode, exercise_id, exercise_hash, code)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
         job.user_id,
-        job.mode as JobMode,
+        job.mode as Mode,
         job.exercise_id,
         job.exercise_hash,
         job.code,
@@ -242,7 +238,7 @@ pub async fn claim(db: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<O
                          ORDER BY pending.turn, s.id
                          FOR UPDATE OF s SKIP LOCKED
                          LIMIT 1)
-        RETURNING id, user_id, mode AS "mode: JobMode", exercise_id, code, attempts,
+        RETURNING id, user_id, mode AS "mode: Mode", exercise_id, code, attempts,
                   floor(extract(epoch FROM (now() - created_at)) * 1000)::int8 AS "queued_ms!""#,
         worker,
         lease.as_secs_f64(),
@@ -339,7 +335,7 @@ pub async fn finish(
         tx.rollback().await?;
         return Ok(false);
     }
-    if let (JobMode::Submit, Some(user_id), Some(exercise_id)) =
+    if let (Mode::Submit, Some(user_id), Some(exercise_id)) =
         (job.mode, job.user_id, &job.exercise_id)
     {
         sqlx::query!(
@@ -390,25 +386,6 @@ pub async fn release(db: &PgPool, worker: &str) -> sqlx::Result<u64> {
             .await?;
     }
     Ok(result.rows_affected())
-}
-
-/// A [`job::JobEvent`] payload read without its types: `status` and `phase`
-/// as the words on the wire. Only `tests/grading.rs` reads events this way
-/// (under this, their old name); it goes when that test moves to
-/// [`job::JobEvent`], which everything else uses.
-#[derive(Debug, Clone, serde::Deserialize, PartialEq, Eq)]
-pub struct JobEvent {
-    /// The submission.
-    pub id: i64,
-    /// Its author.
-    pub user_id: Option<i64>,
-    /// The exercise, if any.
-    pub exercise_id: Option<String>,
-    /// The status word.
-    pub status: String,
-    /// The phase word, while running.
-    #[serde(default)]
-    pub phase: Option<String>,
 }
 
 impl ClaimedJob {
