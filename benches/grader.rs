@@ -227,7 +227,12 @@ fn write_baseline_crate(
         .unwrap_or("")
         .split("\n[")
         .next()
-        .unwrap_or("");
+        .unwrap_or("")
+        .lines()
+        // Lockstep's own test runner (a path crate) is not a learner's dependency.
+        .filter(|line| !line.contains("lockstep-harness") && !line.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
