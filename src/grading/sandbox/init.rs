@@ -38,7 +38,7 @@ use nix::unistd::{
 use seccompiler::BpfProgram;
 
 use super::cgroup::JobCgroup;
-use super::root::{enter_root, enter_run_root, job_path, stage_root};
+use super::root::{enter_root, enter_run_root, job_path, stage_root, stage_run_template};
 use super::{Exit, Isolation, JobReport, JobSpec, SandboxEvent, Step, StepReport, paths, seccomp};
 
 /// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
@@ -271,6 +271,7 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
         let _ = unsafe { nix::sys::signal::signal(signal, nix::sys::signal::SigHandler::SigDfl) };
     }
     enter_root(spec)?;
+    stage_run_template()?;
     // No nested user namespaces: they would hand the job capabilities again.
     let _ = fs::write("/proc/sys/user/max_user_namespaces", "0");
     // System V IPC lives outside the address space and the file-size limit:

@@ -248,22 +248,13 @@ const DEVICES: &[&str] = &[
     "/dev/urandom",
 ];
 
-/// In a run step's process, before privileges go: a mount namespace of its
-/// own whose root holds only `binary` (execute-only, at [`paths::PROGRAM`]),
-/// the C runtime, a few devices, `/etc` basics and an empty `/job`. No
-/// `/proc`, no `/usr`, nothing to exec but the program itself, and nothing
-/// a previous step wrote.
-pub(super) fn enter_run_root(binary: &str) -> Result<()> {
+/// Once per job, in PID 1 of the job: the part of every run root that is
+/// the same for all run steps — the C runtime, a few devices, `/etc`
+/// basics and empty mount points for `/job` and the program — read-only at
+/// [`RUN_ROOT`]. Each run step then adds only its own pieces
+/// ([`enter_run_root`]).
+pub(super) fn stage_run_template() -> Result<()> {
     let none: Option<&str> = None;
-    let program = job_path(binary)?;
-    // Execute-only: the step runs it but cannot read it (it has no
-    // CAP_DAC_OVERRIDE, and the bind below is read-only).
-    fs::set_permissions(
-        &program,
-        std::os::unix::fs::PermissionsExt::from_mode(0o111),
-    )
-    .context("make the program execute-only")?;
-    unshare(CloneFlags::CLONE_NEWNS).context("new mount namespace for the run")?;
     let root = Path::new(RUN_ROOT);
     mount(
         Some("tmpfs"),
@@ -277,19 +268,9 @@ pub(super) fn enter_run_root(binary: &str) -> Result<()> {
         fs::create_dir_all(root.join(dir))?;
     }
     write_etc(&root.join("etc"))?;
-    let scratch = format!("size={RUN_SCRATCH_MB}m,mode=0755");
-    mount(
-        Some("tmpfs"),
-        &root.join("job"),
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some(scratch.as_str()),
-    )
-    .context("mount the run's /job")?;
-    fs::create_dir_all(root.join("job/tmp"))?;
+    fs::File::create(root.join(paths::PROGRAM.trim_start_matches('/')))?;
 
-    let mut files: Vec<(PathBuf, String, bool)> =
-        vec![(program, paths::PROGRAM.to_string(), false)];
+    let mut files: Vec<(PathBuf, String, bool)> = Vec::new();
     let lib_dir = format!("/lib/{}-linux-gnu", std::env::consts::ARCH);
     for name in C_RUNTIME {
         let path = Path::new(&lib_dir).join(name);
@@ -311,17 +292,7 @@ pub(super) fn enter_run_root(binary: &str) -> Result<()> {
             fs::create_dir_all(parent)?;
         }
         fs::File::create(&target)?;
-        mount(Some(&source), &target, none, MsFlags::MS_BIND, none)
-            .with_context(|| format!("bind {}", source.display()))?;
-        let mut flags =
-            MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_NOSUID | mount_flags_of(&target);
-        flags |= if writable {
-            MsFlags::MS_NOEXEC
-        } else {
-            MsFlags::MS_RDONLY
-        };
-        mount(none, &target, none, flags, none)
-            .with_context(|| format!("remount {}", target.display()))?;
+        bind_file(&source, &target, writable)?;
     }
     mount(
         none,
@@ -334,8 +305,59 @@ pub(super) fn enter_run_root(binary: &str) -> Result<()> {
             | MsFlags::MS_NODEV,
         none,
     )
-    .context("make the run root read-only")?;
+    .context("make the run root read-only")
+}
+
+/// In a run step's process, before privileges go: a mount namespace of its
+/// own whose root is the job's run template ([`stage_run_template`]) plus
+/// `binary` (execute-only, at [`paths::PROGRAM`]) and an empty `/job`. No
+/// `/proc`, no `/usr`, nothing to exec but the program itself, and nothing
+/// a previous step wrote.
+pub(super) fn enter_run_root(binary: &str) -> Result<()> {
+    let program = job_path(binary)?;
+    // Execute-only: the step runs it but cannot read it (it has no
+    // CAP_DAC_OVERRIDE, and the bind below is read-only).
+    fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o111),
+    )
+    .context("make the program execute-only")?;
+    unshare(CloneFlags::CLONE_NEWNS).context("new mount namespace for the run")?;
+    let root = Path::new(RUN_ROOT);
+    let scratch = format!("size={RUN_SCRATCH_MB}m,mode=0755");
+    mount(
+        Some("tmpfs"),
+        &root.join("job"),
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(scratch.as_str()),
+    )
+    .context("mount the run's /job")?;
+    fs::create_dir_all(root.join("job/tmp"))?;
+    bind_file(
+        &program,
+        &root.join(paths::PROGRAM.trim_start_matches('/')),
+        false,
+    )?;
     pivot_into(root)
+}
+
+/// Binds the file `source` onto `target`: read-only, or (devices) writable
+/// but not executable; never set-uid.
+fn bind_file(source: &Path, target: &Path, writable: bool) -> Result<()> {
+    let none: Option<&str> = None;
+    mount(Some(source), target, none, MsFlags::MS_BIND, none)
+        .with_context(|| format!("bind {}", source.display()))?;
+    let mut flags =
+        MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_NOSUID | mount_flags_of(target);
+    flags |= if writable {
+        MsFlags::MS_NOEXEC
+    } else {
+        MsFlags::MS_RDONLY
+    };
+    mount(none, target, none, flags, none)
+        .with_context(|| format!("remount {}", target.display()))?;
+    Ok(())
 }
 
 /// The flags a bind of this mount must keep (the kernel refuses to clear them
