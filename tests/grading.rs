@@ -247,13 +247,11 @@ async fn a_job_ends_exactly_once_when_its_lease_moves_to_another_worker() {
             .unwrap(),
         "a job ends once"
     );
-    let (status, attempts): (String, i32) =
-        sqlx::query_as("SELECT status, attempts FROM submissions WHERE id = $1")
-            .bind(id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-    assert_eq!((status.as_str(), attempts), ("done", 2));
+    let row = sqlx::query!("SELECT status, attempts FROM submissions WHERE id = $1", id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!((row.status.as_str(), row.attempts), ("done", 2));
 }
 
 #[tokio::test]
@@ -288,8 +286,7 @@ async fn a_worker_killed_mid_job_loses_nothing() {
     let mut doomed = spawn_worker();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM submissions WHERE id = $1")
-            .bind(id)
+        let status = sqlx::query_scalar!("SELECT status FROM submissions WHERE id = $1", id)
             .fetch_one(&db)
             .await
             .unwrap();
@@ -309,14 +306,15 @@ async fn a_worker_killed_mid_job_loses_nothing() {
     let mut rescuer = spawn_worker();
     let deadline = Instant::now() + Duration::from_secs(60);
     let (status, attempts, verdict) = loop {
-        let row: (String, i32, Option<Value>) =
-            sqlx::query_as("SELECT status, attempts, verdict FROM submissions WHERE id = $1")
-                .bind(id)
-                .fetch_one(&db)
-                .await
-                .unwrap();
-        if row.0 == "done" {
-            break row;
+        let row = sqlx::query!(
+            "SELECT status, attempts, verdict FROM submissions WHERE id = $1",
+            id
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if row.status == "done" {
+            break (row.status, row.attempts, row.verdict);
         }
         assert!(
             Instant::now() < deadline,
@@ -368,34 +366,38 @@ async fn shutdown_hands_unfinished_jobs_back() {
     }
     stop.cancel();
     pool.await.unwrap();
-    let (status, attempts, owner): (String, i32, Option<String>) =
-        sqlx::query_as("SELECT status, attempts, lease_owner FROM submissions WHERE id = $1")
-            .bind(id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-    assert_eq!((status.as_str(), attempts, owner), ("queued", 0, None));
+    let row = sqlx::query!(
+        "SELECT status, attempts, lease_owner FROM submissions WHERE id = $1",
+        id
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.attempts, row.lease_owner),
+        ("queued", 0, None)
+    );
 }
 
 #[tokio::test]
 async fn a_job_that_keeps_killing_its_workers_ends_as_an_internal_error() {
     let (db, _) = fresh_database().await;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO submissions (mode, code, status, attempts, lease_owner, lease_expires_at)
          VALUES ('run', 'fn main() {}', 'running', $1, 'dead-worker', now() - interval '1 second')",
+        queue::MAX_ATTEMPTS
     )
-    .bind(queue::MAX_ATTEMPTS)
     .execute(&db)
     .await
     .unwrap();
     let (stop, _pool) = spawn_pool(db.clone(), PoolConfig::with_workers(1)).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let verdict: Value = loop {
-        let row: Option<Value> =
-            sqlx::query_scalar("SELECT verdict FROM submissions WHERE status = 'done'")
-                .fetch_optional(&db)
-                .await
-                .unwrap();
+        let row = sqlx::query_scalar!("SELECT verdict FROM submissions WHERE status = 'done'")
+            .fetch_optional(&db)
+            .await
+            .unwrap()
+            .flatten();
         if let Some(verdict) = row {
             break verdict;
         }
@@ -440,8 +442,8 @@ async fn fifty_concurrent_submissions_all_finish() {
         assert_eq!(done["verdict"]["status"], "pass", "{done}");
         assert_eq!(done["verdict"]["stdout"], format!("job {i}\n"));
     }
-    let finished: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM submissions WHERE status = 'done' AND attempts = 1",
+    let finished = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM submissions WHERE status = 'done' AND attempts = 1"#
     )
     .fetch_one(&db)
     .await
@@ -503,7 +505,7 @@ struct WireEvent {
 }
 
 async fn submission_count(db: &sqlx::PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM submissions")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM submissions"#)
         .fetch_one(db)
         .await
         .unwrap()

@@ -216,3 +216,44 @@ async fn the_queue_as_a_whole_is_capped() {
         other => panic!("expected a full queue, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn concurrent_claims_take_each_job_once() {
+    use lockstep::auth::Role;
+    let (db, _) = fresh_database().await;
+    let mut users = Vec::new();
+    for n in 0..4 {
+        let email = format!("learner{n}@example.com");
+        users.push(
+            common::auth::create_user(&db, &email, "L", Role::Learner)
+                .await
+                .id,
+        );
+    }
+    for i in 0..60 {
+        queue::enqueue(&db, program_of(Some(users[i % 4])), queue::JobLimits::NONE)
+            .await
+            .unwrap();
+    }
+    let claimers = (0..6).map(|n| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut taken = Vec::new();
+            while let Some(job) = queue::claim(&db, &format!("worker-{n}"), Duration::from_secs(30))
+                .await
+                .unwrap()
+            {
+                taken.push(job.id);
+            }
+            taken
+        })
+    });
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.unwrap());
+    }
+    let claimed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((claimed, all.len()), (60, 60), "a job was claimed twice");
+}

@@ -216,6 +216,10 @@ pub async fn claim(db: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<O
     let claimed = JobState::Running {
         phase: Phase::Compiling,
     };
+    // The claimable test is on `s`, the locked row, not on the numbered
+    // copy: a row another worker claimed while this statement ran is
+    // re-checked in its new version (PostgreSQL's EvalPlanQual) and skipped,
+    // where a test on the copy would still see it queued and claim it twice.
     // Learners in turn: `turn` numbers each learner's unfinished jobs
     // (running ones first, being older), so everyone's first job goes
     // before anyone's second. The states are spelled out, not bound: the
@@ -233,8 +237,8 @@ pub async fn claim(db: &PgPool, worker: &str, lease: Duration) -> sqlx::Result<O
                                        row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn
                                   FROM submissions
                                  WHERE status <> 'done') pending ON pending.id = s.id
-                         WHERE pending.status = 'queued'
-                            OR (pending.status = 'running' AND pending.lease_expires_at < now())
+                         WHERE s.status = 'queued'
+                            OR (s.status = 'running' AND s.lease_expires_at < now())
                          ORDER BY pending.turn, s.id
                          FOR UPDATE OF s SKIP LOCKED
                          LIMIT 1)
