@@ -125,39 +125,11 @@ pub(super) fn stage_root(spec: &JobSpec) -> Result<()> {
             fs::File::create(&target)?;
         }
         // Same mount namespace as the descriptor, so binding through it works.
-        let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
-        mount(
-            Some(source.as_str()),
-            &target,
-            none,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            none,
-        )
-        .with_context(|| format!("bind {}", bind.host.display()))?;
-        // Re-mounting must keep the flags the host mount has locked.
-        let mut flags =
-            MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_NOSUID | mount_flags_of(&target);
-        flags |= if bind.writable {
-            MsFlags::MS_NOEXEC
-        } else {
-            MsFlags::MS_RDONLY
-        };
-        mount(none, &target, none, flags, none)
-            .with_context(|| format!("remount {}", bind.target))?;
+        let source = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        bind_onto(&source, &target, MsFlags::MS_REC, bind.writable)
+            .with_context(|| format!("bind {}", bind.host.display()))?;
     }
-    mount(
-        none,
-        root,
-        none,
-        MsFlags::MS_REMOUNT
-            | MsFlags::MS_BIND
-            | MsFlags::MS_RDONLY
-            | MsFlags::MS_NOSUID
-            | MsFlags::MS_NODEV,
-        none,
-    )
-    .context("make the root read-only")?;
-    Ok(())
+    make_read_only(root).context("make the root read-only")
 }
 
 /// In the job's PID namespace: mounts `/proc` and the size-capped `/job`,
@@ -254,7 +226,6 @@ const DEVICES: &[&str] = &[
 /// [`RUN_ROOT`]. Each run step then adds only its own pieces
 /// ([`enter_run_root`]).
 pub(super) fn stage_run_template() -> Result<()> {
-    let none: Option<&str> = None;
     let root = Path::new(RUN_ROOT);
     mount(
         Some("tmpfs"),
@@ -292,20 +263,10 @@ pub(super) fn stage_run_template() -> Result<()> {
             fs::create_dir_all(parent)?;
         }
         fs::File::create(&target)?;
-        bind_file(&source, &target, writable)?;
+        bind_onto(&source, &target, MsFlags::empty(), writable)
+            .with_context(|| format!("bind {}", source.display()))?;
     }
-    mount(
-        none,
-        root,
-        none,
-        MsFlags::MS_REMOUNT
-            | MsFlags::MS_BIND
-            | MsFlags::MS_RDONLY
-            | MsFlags::MS_NOSUID
-            | MsFlags::MS_NODEV,
-        none,
-    )
-    .context("make the run root read-only")
+    make_read_only(root).context("make the run root read-only")
 }
 
 /// In a run step's process, before privileges go: a mount namespace of its
@@ -334,20 +295,17 @@ pub(super) fn enter_run_root(binary: &str) -> Result<()> {
     )
     .context("mount the run's /job")?;
     fs::create_dir_all(root.join("job/tmp"))?;
-    bind_file(
-        &program,
-        &root.join(paths::PROGRAM.trim_start_matches('/')),
-        false,
-    )?;
+    let target = root.join(paths::PROGRAM.trim_start_matches('/'));
+    bind_onto(&program, &target, MsFlags::empty(), false).context("bind the program")?;
     pivot_into(root)
 }
 
-/// Binds the file `source` onto `target`: read-only, or (devices) writable
-/// but not executable; never set-uid.
-fn bind_file(source: &Path, target: &Path, writable: bool) -> Result<()> {
+/// Binds `source` onto `target` (`extra`: `MS_REC` for a tree): read-only,
+/// or (devices) writable but not executable; never set-uid. Re-mounting
+/// keeps the flags the source mount has locked.
+fn bind_onto(source: &Path, target: &Path, extra: MsFlags, writable: bool) -> Result<()> {
     let none: Option<&str> = None;
-    mount(Some(source), target, none, MsFlags::MS_BIND, none)
-        .with_context(|| format!("bind {}", source.display()))?;
+    mount(Some(source), target, none, MsFlags::MS_BIND | extra, none)?;
     let mut flags =
         MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_NOSUID | mount_flags_of(target);
     flags |= if writable {
@@ -355,9 +313,18 @@ fn bind_file(source: &Path, target: &Path, writable: bool) -> Result<()> {
     } else {
         MsFlags::MS_RDONLY
     };
-    mount(none, target, none, flags, none)
-        .with_context(|| format!("remount {}", target.display()))?;
-    Ok(())
+    mount(none, target, none, flags, none).with_context(|| format!("remount {}", target.display()))
+}
+
+/// Makes the tmpfs at `root` read-only once it holds what a root needs.
+fn make_read_only(root: &Path) -> Result<()> {
+    let none: Option<&str> = None;
+    let flags = MsFlags::MS_REMOUNT
+        | MsFlags::MS_BIND
+        | MsFlags::MS_RDONLY
+        | MsFlags::MS_NOSUID
+        | MsFlags::MS_NODEV;
+    Ok(mount(none, root, none, flags, none)?)
 }
 
 /// The flags a bind of this mount must keep (the kernel refuses to clear them
