@@ -223,7 +223,10 @@ enum Check<'a> {
 /// prints its recorded output — all through the real sandbox.
 pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
     let programme = load_programme(settings)?;
-    let judge = std::sync::Arc::new(judge(settings).await?);
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut judge = judge(settings).await?;
+    judge.keep_warm(parallel);
+    let judge = std::sync::Arc::new(judge);
     let mut checks = Vec::new();
     for exercise in programme.exercises() {
         checks.push(Check::Starter(exercise));
@@ -234,7 +237,6 @@ pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
     }
     let total = checks.len();
     let started = std::time::Instant::now();
-    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     // Scoped threads: the sandbox is blocking, and the checks borrow the programme.

@@ -76,6 +76,9 @@ pub async fn run(
     config: PoolConfig,
     shutdown: Shutdown,
 ) -> Result<Drained> {
+    let mut judge = judge;
+    // Each worker's next sandbox is built while its current job runs.
+    judge.keep_warm(config.workers);
     let shared = Arc::new(Shared {
         db,
         judge,

@@ -27,7 +27,10 @@ use std::time::Instant;
 
 use super::harness::{self, Outcome, Report};
 use super::job::Phase;
-use super::sandbox::{Exit, Isolation, JobFile, Limits, Progress, Sandbox, Step, StepReport};
+use super::sandbox::warm::WarmSandbox;
+use super::sandbox::{
+    Budget, Exit, Isolation, JobFile, Limits, Progress, Sandbox, Step, StepReport,
+};
 use super::verdict::{Durations, IntegrityFlag, Reason, Status, TestResult, Verdict};
 pub use crate::config::Ceiling;
 use crate::curriculum::{Exercise, Work};
@@ -39,6 +42,8 @@ pub use super::job::Mode;
 #[derive(Debug, Clone)]
 pub struct Judge {
     sandbox: Sandbox,
+    /// Sandboxes built ahead of their jobs, once [`Judge::keep_warm`] is called.
+    warm: Option<WarmSandbox>,
     rustc: Rustc,
     ceiling: Ceiling,
 }
@@ -62,6 +67,7 @@ impl Judge {
         sandbox.cpus = settings.job_cpus;
         Self {
             sandbox,
+            warm: None,
             rustc: Rustc::new(manifest),
             ceiling: settings.ceiling(),
         }
@@ -90,6 +96,26 @@ impl Judge {
             tokio::task::spawn_blocking(move || super::deps::prepare(&workspace, &data_dir))
                 .await??;
         Ok(Self::new(&manifest, helper, settings))
+    }
+
+    /// From now on, keeps `count` sandboxes built ahead of their jobs (a
+    /// grading pool: one per worker), so a job does not wait for its
+    /// sandbox to be built. Jobs asking for more than the ceiling allows
+    /// still get a sandbox built for them.
+    pub fn keep_warm(&mut self, count: usize) {
+        let budget = Budget {
+            memory_mb: Limits::COMPILE
+                .memory_mb
+                .max(Limits::RUN.memory_mb)
+                .max(self.ceiling.run_memory_mb),
+            processes: Limits::COMPILE.processes.max(Limits::RUN.processes),
+        };
+        self.warm = Some(WarmSandbox::new(
+            self.sandbox.clone(),
+            SCRATCH_MB,
+            budget,
+            count,
+        ));
     }
 
     /// Compiles `code` as a program and runs it. Blocking.
@@ -136,7 +162,11 @@ impl Judge {
         steps: Vec<Step>,
         progress: Option<&Progress>,
     ) -> anyhow::Result<Vec<StepReport>> {
-        Ok(self.sandbox.run(steps, SCRATCH_MB, progress)?.steps)
+        let report = match &self.warm {
+            Some(warm) => warm.run(steps, progress)?,
+            None => self.sandbox.run(steps, SCRATCH_MB, progress)?,
+        };
+        Ok(report.steps)
     }
 
     /// Writes `source` to `path` and compiles it alone as the exercise's

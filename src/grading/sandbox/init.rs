@@ -4,9 +4,11 @@
 //! Process tree, each stage killed if its parent dies (`PR_SET_PDEATHSIG`):
 //!
 //! ```text
-//! helper (host)          writes the uid/gid maps, relays the report
+//! helper (host)          reads the sandbox's spec; writes the uid/gid maps; relays
+//!                        the report, closes stdout, then tears down (cgroup)
 //!  └─ stage 2            new user, mount, net, ipc, uts, pid namespaces; builds the root fs
-//!      └─ stage 3        PID 1 of the job: mounts /proc, pivots into the root, runs each step
+//!      └─ stage 3        PID 1 of the job: mounts /proc, pivots into the root, then reads
+//!                        the job's steps (the sandbox may be built before they come) and runs each
 //!          └─ step       (run steps: a minimal root of its own), rlimits, no capabilities,
 //!                        no_new_privs, seccomp, exec the program
 //! ```
@@ -19,7 +21,7 @@
 use std::ffi::CString;
 use std::fs;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,7 +41,9 @@ use seccompiler::BpfProgram;
 
 use super::cgroup::JobCgroup;
 use super::root::{enter_root, enter_run_root, job_path, stage_root, stage_run_template};
-use super::{Exit, Isolation, JobReport, JobSpec, SandboxEvent, Step, StepReport, paths, seccomp};
+use super::{
+    Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Step, StepReport, paths, seccomp,
+};
 
 /// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
 /// per-user process limits apply and no job's files belong to real root.
@@ -59,16 +63,11 @@ const BASE_ENV: &[(&str, &str)] = &[
 /// A stream may run this many times past its cap before the step is killed.
 const FLOOD_FACTOR: usize = 16;
 
-/// Entry point of `lockstep __sandbox`: spec on stdin, report on stdout.
+/// Entry point of `lockstep __sandbox`: the sandbox's spec, then the
+/// job's steps on stdin; the report on stdout.
 pub fn main() -> std::process::ExitCode {
     match run_helper() {
-        Ok(report) => {
-            let mut stdout = std::io::stdout().lock();
-            if serde_json::to_writer(&mut stdout, &report).is_err() || stdout.flush().is_err() {
-                return std::process::ExitCode::from(1);
-            }
-            std::process::ExitCode::SUCCESS
-        }
+        Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sandbox: {error:#}");
             std::process::ExitCode::from(1)
@@ -76,13 +75,9 @@ pub fn main() -> std::process::ExitCode {
     }
 }
 
-fn run_helper() -> Result<JobReport> {
+fn run_helper() -> Result<()> {
     let started = Instant::now();
-    let mut input = Vec::new();
-    std::io::stdin()
-        .take(32 * 1024 * 1024)
-        .read_to_end(&mut input)?;
-    let spec: JobSpec = serde_json::from_slice(&input).context("bad job spec")?;
+    let spec = read_spec()?;
 
     let root = Uid::effective().is_root();
     let (outer_uid, outer_gid) = if root {
@@ -102,7 +97,11 @@ fn run_helper() -> Result<JobReport> {
     match unsafe { fork() }? {
         ForkResult::Child => {
             drop((ready_r, go_w, report_r));
-            let code = match stage2(&spec, root, ready_w, go_r, report_w, existing_tasks) {
+            // Only this process answers on stdout, and it closes stdout
+            // before the teardown; the sandbox must not hold it open.
+            let code = match silence_stdout()
+                .and_then(|()| stage2(&spec, root, ready_w, go_r, report_w, existing_tasks))
+            {
                 Ok(()) => 0,
                 Err(error) => {
                     eprintln!("sandbox setup: {error:#}");
@@ -129,21 +128,8 @@ fn run_helper() -> Result<JobReport> {
                 format!("0 {outer_gid} 1\n"),
             )?;
             // One memory and process budget for the whole job, where we may.
-            let budget_mb = spec
-                .steps
-                .iter()
-                .map(|s| s.limits.memory_mb)
-                .max()
-                .unwrap_or(512)
-                + spec.scratch_mb
-                + 64;
-            let processes = spec
-                .steps
-                .iter()
-                .map(|s| s.limits.processes)
-                .max()
-                .unwrap_or(64)
-                + 8;
+            let budget_mb = spec.budget.memory_mb + spec.scratch_mb + 64;
+            let processes = spec.budget.processes + 8;
             let cgroup = JobCgroup::create(
                 &child.to_string(),
                 budget_mb * 1024 * 1024,
@@ -167,18 +153,26 @@ fn run_helper() -> Result<JobReport> {
             fs::File::from(report_r)
                 .take(16 * 1024 * 1024)
                 .read_to_end(&mut report)?;
-            let status = waitpid(child, None)?;
             if report.is_empty() {
+                let status = waitpid(child, None)?;
                 bail!("the sandbox ended without a report ({status:?})");
             }
             let mut report: JobReport =
                 serde_json::from_slice(&report).context("unreadable sandbox report")?;
             report.setup_ms += setup_started.as_millis() as u64;
+            report.oom_killed = cgroup.as_ref().is_some_and(JobCgroup::oom_killed);
+            // Answer now: the teardown below (namespaces, cgroup) is nobody's wait.
+            {
+                let mut stdout = std::io::stdout().lock();
+                serde_json::to_writer(&mut stdout, &report)?;
+                stdout.flush()?;
+            }
+            silence_stdout()?;
+            waitpid(child, None)?;
             if let Some(cgroup) = cgroup {
-                report.oom_killed = cgroup.oom_killed();
                 cgroup.remove();
             }
-            Ok(report)
+            Ok(())
         }
     }
 }
@@ -191,7 +185,7 @@ fn run_helper() -> Result<JobReport> {
 /// Unprivileged, the user namespace comes first and the user's own
 /// permissions reach the toolchain.
 fn stage2(
-    spec: &JobSpec,
+    spec: &SandboxSpec,
     as_root: bool,
     ready: OwnedFd,
     go: OwnedFd,
@@ -256,7 +250,7 @@ fn stage2(
 }
 
 /// PID 1 of the job: mounts `/proc`, then runs the steps one after another.
-fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
+fn stage3(spec: &SandboxSpec, existing_tasks: u64) -> Result<JobReport> {
     prctl::set_pdeathsig(Signal::SIGKILL)?;
     // Nothing in the job may ptrace or read the memory of this process.
     prctl::set_dumpable(false)?;
@@ -292,9 +286,12 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
             results: false,
         })?,
     };
-    let mut steps = Vec::with_capacity(spec.steps.len());
+    // The sandbox is ready: now the job (the helper may have been started
+    // before it arrived).
+    let job = read_steps()?;
+    let mut steps = Vec::with_capacity(job.len());
     let mut stopped = false;
-    for (index, step) in spec.steps.iter().enumerate() {
+    for (index, step) in job.iter().enumerate() {
         if stopped {
             steps.push(StepReport {
                 name: step.name.clone(),
@@ -329,6 +326,53 @@ fn stage3(spec: &JobSpec, existing_tasks: u64) -> Result<JobReport> {
         setup_ms: 0,
         oom_killed: false,
     })
+}
+
+/// The helper's stdin, unbuffered: the spec is read by the helper and the
+/// steps by PID 1 of the job, so nobody may read ahead of their part.
+fn input() -> std::mem::ManuallyDrop<fs::File> {
+    // SAFETY: descriptor 0 is our stdin for the whole life of the process;
+    // ManuallyDrop keeps this handle from closing it.
+    std::mem::ManuallyDrop::new(unsafe { fs::File::from_raw_fd(0) })
+}
+
+/// The sandbox's spec: a little-endian `u32` length, then that much JSON.
+fn read_spec() -> Result<SandboxSpec> {
+    let mut length = [0u8; 4];
+    input().read_exact(&mut length).context("no sandbox spec")?;
+    let length = u32::from_le_bytes(length);
+    if length > 1024 * 1024 {
+        bail!("sandbox spec too large");
+    }
+    let mut spec = vec![0u8; length as usize];
+    input()
+        .read_exact(&mut spec)
+        .context("short sandbox spec")?;
+    serde_json::from_slice(&spec).context("bad sandbox spec")
+}
+
+/// The job's steps: JSON, to the end of the input.
+fn read_steps() -> Result<Vec<Step>> {
+    let mut steps = Vec::new();
+    let mut input = input();
+    let input: &mut fs::File = &mut input;
+    input.take(32 * 1024 * 1024).read_to_end(&mut steps)?;
+    serde_json::from_slice(&steps).context("bad job steps")
+}
+
+/// Points stdout at /dev/null (the report has been sent, or this process
+/// is not the one that sends it).
+fn silence_stdout() -> Result<()> {
+    let null = open(
+        "/dev/null",
+        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    // SAFETY: dup2 onto descriptor 1, which we own; `null` is closed after.
+    if unsafe { libc::dup2(null.as_raw_fd(), 1) } < 0 {
+        bail!("dup2: {}", std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn prepare_files(step: &Step) -> Result<()> {

@@ -22,14 +22,19 @@
 //! * when the job ends, its PID namespace is torn down: every process dies.
 //!
 //! The work happens in a helper process (`lockstep __sandbox`, see
-//! [`init`]) started from this module; it reads a [`JobSpec`] on stdin and
-//! answers with a [`JobReport`] on stdout. When Lockstep runs as root the
+//! [`init`]) started from this module. On its stdin it reads a
+//! [`SandboxSpec`] (a little-endian `u32` length, then JSON), builds the
+//! sandbox, then reads the job's steps (JSON, to end of input); it answers
+//! with a [`JobReport`] on stdout and closes it before the namespaces are
+//! torn down, so nobody waits for that. A helper can thus be started before
+//! its job arrives ([`warm`]). When Lockstep runs as root the
 //! job's processes run as an unprivileged host uid, so process limits bite.
 
 pub mod cgroup;
 pub mod init;
 mod root;
 mod seccomp;
+pub mod warm;
 
 use std::io::{BufRead, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -162,22 +167,48 @@ pub struct Step {
     pub must_succeed: bool,
 }
 
-/// What the helper is asked to do.
+/// The sandbox a helper builds, before it knows its job: sent first, so a
+/// helper can be started ahead of its job ([`warm`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JobSpec {
+pub struct SandboxSpec {
     /// Host directory of the toolchain (bound read-only at [`paths::TOOLCHAIN`]).
     pub toolchain: PathBuf,
     /// Host directory of the dependency rlibs (bound read-only at [`paths::DEPS`]).
     pub deps: PathBuf,
     /// Size of `/job`, in MiB.
     pub scratch_mb: u64,
-    /// Steps, in order.
-    pub steps: Vec<Step>,
+    /// The job's budget, for its cgroup.
+    pub budget: Budget,
     /// Refuse to run when no cgroup can be made for the job (memory,
     /// process and CPU budgets fail closed).
     pub require_cgroup: bool,
     /// CPU bandwidth of the whole job, in CPUs (0: no limit).
     pub cpus: u32,
+}
+
+/// What the steps of one job may use at most, together: the job's cgroup
+/// gets this plus its `/job` and the sandbox's own processes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Budget {
+    /// Memory of the largest step, in MiB.
+    pub memory_mb: u64,
+    /// Processes and threads of the largest step.
+    pub processes: u64,
+}
+
+impl Budget {
+    /// The budget `steps` need.
+    pub fn of(steps: &[Step]) -> Self {
+        Self {
+            memory_mb: steps.iter().map(|s| s.limits.memory_mb).max().unwrap_or(0),
+            processes: steps.iter().map(|s| s.limits.processes).max().unwrap_or(0),
+        }
+    }
+
+    /// Whether `other` fits in this budget.
+    pub fn covers(&self, other: &Budget) -> bool {
+        other.memory_mb <= self.memory_mb && other.processes <= self.processes
+    }
 }
 
 /// How a step ended.
@@ -270,9 +301,9 @@ pub struct Sandbox {
     pub toolchain: PathBuf,
     /// Host path of the dependency rlibs.
     pub deps: PathBuf,
-    /// Whether a job must get a cgroup (see [`JobSpec::require_cgroup`]).
+    /// Whether a job must get a cgroup (see [`SandboxSpec::require_cgroup`]).
     pub require_cgroup: bool,
-    /// CPU bandwidth per job (see [`JobSpec::cpus`]).
+    /// CPU bandwidth per job (see [`SandboxSpec::cpus`]).
     pub cpus: u32,
 }
 
@@ -315,19 +346,24 @@ impl Sandbox {
         scratch_mb: u64,
         progress: Option<&Progress>,
     ) -> Result<JobReport> {
-        let deadline: u64 = steps.iter().map(|s| s.limits.wall_ms).sum::<u64>() + 10_000;
-        let spec = JobSpec {
+        self.start(scratch_mb, Budget::of(&steps))?
+            .finish(steps, progress)
+    }
+
+    /// Starts a helper that builds a sandbox with `budget` and waits for
+    /// its job ([`Started::finish`]).
+    pub fn start(&self, scratch_mb: u64, budget: Budget) -> Result<Started> {
+        let spec = serde_json::to_vec(&SandboxSpec {
             toolchain: self.toolchain.clone(),
             deps: self.deps.clone(),
             scratch_mb,
-            steps,
+            budget,
             require_cgroup: self.require_cgroup,
             cpus: self.cpus,
-        };
-        let spec = serde_json::to_vec(&spec)?;
+        })?;
         let mut command = Command::new(&self.helper);
-        // SAFETY: prctl is async-signal-safe. If the thread waiting for the
-        // helper goes away (the process exits), the helper and its whole
+        // SAFETY: prctl is async-signal-safe. If the thread that started the
+        // helper goes away (or the process exits), the helper and its whole
         // sandbox die with it.
         unsafe {
             command.pre_exec(|| {
@@ -348,11 +384,42 @@ impl Sandbox {
                 format!("cannot start the sandbox helper {}", self.helper.display())
             })?;
         let mut stdin = child.stdin.take().context("helper stdin")?;
+        let length = u32::try_from(spec.len())?.to_le_bytes();
+        // Small enough for the pipe's buffer: this does not wait for the helper.
+        stdin.write_all(&length)?;
+        stdin.write_all(&spec)?;
+        Ok(Started { child, stdin })
+    }
+}
+
+/// A helper building (or done building) a sandbox, waiting for its job.
+/// Dropping it ends the helper.
+#[derive(Debug)]
+pub struct Started {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+}
+
+impl Started {
+    /// Whether the helper is still there to take a job.
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Runs `steps` in this sandbox, sending each step's phase to
+    /// `progress` as it starts. Blocking: call it from `spawn_blocking`.
+    pub fn finish(self, steps: Vec<Step>, progress: Option<&Progress>) -> Result<JobReport> {
+        let Started {
+            mut child,
+            mut stdin,
+        } = self;
+        let deadline: u64 = steps.iter().map(|s| s.limits.wall_ms).sum::<u64>() + 10_000;
+        let steps = serde_json::to_vec(&steps)?;
         let mut stdout = child.stdout.take().context("helper stdout")?;
         let mut stderr = child.stderr.take().context("helper stderr")?;
-        // Write the spec and read both pipes on threads, so neither side blocks
-        // on a full pipe; the wall-clock guard below bounds the whole job.
-        let writer = std::thread::spawn(move || stdin.write_all(&spec));
+        // Write the steps and read both pipes on threads, so neither side
+        // blocks on a full pipe; the wall-clock guard below bounds the job.
+        let writer = std::thread::spawn(move || stdin.write_all(&steps));
         let reader = std::thread::spawn(move || {
             let mut out = Vec::new();
             stdout
@@ -382,32 +449,35 @@ impl Sandbox {
             }
             err
         });
+        // The report is complete when the helper closes its stdout, which it
+        // does before tearing the sandbox down (or when it dies).
         let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
+        while !reader.is_finished() {
             if started.elapsed() > Duration::from_millis(deadline) {
                 // Killing the helper kills the whole sandbox (parent-death signals).
                 let _ = child.kill();
                 let _ = child.wait();
                 bail!("the sandbox helper did not finish within {deadline} ms");
             }
-            std::thread::sleep(Duration::from_millis(2));
-        };
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let _ = writer.join();
         let out = reader
             .join()
             .map_err(|_| anyhow::anyhow!("reader panicked"))??;
-        let err = err_reader.join().unwrap_or_default();
-        if !status.success() {
-            bail!(
-                "the sandbox failed ({status}): {}",
-                String::from_utf8_lossy(&err).trim()
-            );
-        }
-        let mut report: JobReport =
-            serde_json::from_slice(&out).context("the sandbox helper sent an unreadable report")?;
+        let mut report: JobReport = match serde_json::from_slice(&out) {
+            Ok(report) => report,
+            Err(_) => {
+                let status = child.wait()?;
+                let err = err_reader.join().unwrap_or_default();
+                bail!(
+                    "the sandbox failed ({status}): {}",
+                    String::from_utf8_lossy(&err).trim()
+                );
+            }
+        };
+        // The helper is tearing the sandbox down; collect it when it is done.
+        std::thread::spawn(move || child.wait());
         if report.oom_killed {
             // The cgroup says the OOM killer struck; its victims died of SIGKILL.
             for step in &mut report.steps {

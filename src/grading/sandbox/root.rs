@@ -16,7 +16,7 @@ use nix::sys::stat::Mode;
 use nix::sys::statvfs::{FsFlags, statvfs};
 use nix::unistd::{chdir, pivot_root};
 
-use super::{JobSpec, paths};
+use super::{SandboxSpec, paths};
 
 /// A host directory or file shown inside the sandbox.
 struct Bind {
@@ -26,7 +26,7 @@ struct Bind {
 }
 
 /// Everything the sandbox shows of the host.
-fn binds(spec: &JobSpec) -> Vec<Bind> {
+fn binds(spec: &SandboxSpec) -> Vec<Bind> {
     let bind = |host: &Path, target: &str, writable: bool| Bind {
         host: host.to_path_buf(),
         target: target.to_string(),
@@ -66,7 +66,7 @@ const STAGING: &str = "/tmp";
 /// Assembles the job's root filesystem at [`STAGING`]: a small tmpfs with
 /// read-only binds of the toolchain, the dependency cache and `/usr`, a few
 /// device nodes and our own `/etc` files; then makes the tmpfs read-only.
-pub(super) fn stage_root(spec: &JobSpec) -> Result<()> {
+pub(super) fn stage_root(spec: &SandboxSpec) -> Result<()> {
     let none: Option<&str> = None;
     mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none)
         .context("make mounts private")?;
@@ -134,7 +134,7 @@ pub(super) fn stage_root(spec: &JobSpec) -> Result<()> {
 
 /// In the job's PID namespace: mounts `/proc` and the size-capped `/job`,
 /// then makes the staged root the job's root.
-pub(super) fn enter_root(spec: &JobSpec) -> Result<()> {
+pub(super) fn enter_root(spec: &SandboxSpec) -> Result<()> {
     let none: Option<&str> = None;
     let root = Path::new(STAGING);
     // /proc is mounted while the host's is still visible (the kernel requires it).
