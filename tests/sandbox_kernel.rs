@@ -308,3 +308,51 @@ fn the_grader_refuses_to_run_where_it_cannot_make_a_cgroup() {
     let stderr = String::from_utf8_lossy(&allowed.stderr);
     assert!(!stderr.contains("cannot make a cgroup"), "{stderr}");
 }
+
+/// A sandbox built ahead of its job is used by one job only: what a job
+/// leaves behind (a file in `/job`, a process) is gone for the next, and a
+/// job too large for the prepared budget still runs, in a sandbox of its own.
+#[tokio::test]
+async fn sandboxes_built_ahead_serve_one_job_each() {
+    use lockstep::grading::sandbox::Budget;
+    use lockstep::grading::sandbox::warm::WarmSandbox;
+
+    let budget = Budget::of(&[helper_step(&["/bin/true"])]);
+    let warm = WarmSandbox::new(sandbox().await, 256, budget, 1);
+    let leave_traces = helper_step(&[
+        "/bin/sh",
+        "-c",
+        "echo left > /job/trace; (sleep 60 >/dev/null 2>&1 &) ; echo done",
+    ]);
+    let look_for_traces = helper_step(&[
+        "/bin/sh",
+        "-c",
+        "if test -e /job/trace; then echo file; fi; if pgrep sleep; then echo process; fi; echo looked",
+    ]);
+    let mut too_large = look_for_traces.clone();
+    too_large.limits.memory_mb = budget.memory_mb * 2;
+    for steps in [
+        vec![leave_traces.clone()],
+        vec![look_for_traces.clone()],
+        vec![leave_traces],
+        vec![too_large],
+        vec![look_for_traces],
+    ] {
+        let traced = steps[0].argv[2].contains("echo left");
+        let warm = warm.clone();
+        let report = tokio::task::spawn_blocking(move || warm.run(steps, None))
+            .await
+            .unwrap()
+            .expect("the sandbox runs");
+        let stdout = &report.steps[0].stdout;
+        if traced {
+            assert_eq!(stdout.trim(), "done", "{report:?}");
+        } else {
+            assert_eq!(
+                stdout.trim(),
+                "looked",
+                "a job saw what an earlier one left: {report:?}"
+            );
+        }
+    }
+}
