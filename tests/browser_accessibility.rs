@@ -1,8 +1,9 @@
 //! WCAG 2.x A and AA in a real browser: axe-core (see `tests/browser/axe.rs`)
 //! checks the main pages — the catalogue, a module, lessons with Rust and
 //! TOML code, an exercise with its history, the learner's dashboard and the
-//! instructor's pages — in headless Chromium over WebDriver, and the check
-//! is shown to catch a contrast failure when there is one.
+//! instructor's pages, the learner's in the dark theme as well — in headless
+//! Chromium over WebDriver, and the check is shown to catch a contrast
+//! failure when there is one.
 
 #[path = "browser/axe.rs"]
 mod axe;
@@ -123,6 +124,38 @@ async fn the_main_pages_meet_wcag_aa_and_a_contrast_failure_is_caught() {
     .await;
     browser.wait_for("#history-list .badge-fail", 5).await;
     check(&browser, &base, "/dashboard", "main").await;
+
+    // The dark theme has colours of its own.
+    browser.prefer_color_scheme("dark").await;
+    check(
+        &browser,
+        &base,
+        &format!("/lessons/{}/{}", first.id, with_example.id),
+        "figure.example .example-run",
+    )
+    .await;
+    let dark = browser
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(dark, json!(true), "the dark theme is on after navigating");
+    check(
+        &browser,
+        &base,
+        &format!("/lessons/{}/{}", with_toml.module_id, with_toml.id),
+        "pre.code code.language-toml .hl-property",
+    )
+    .await;
+    check(
+        &browser,
+        &base,
+        &format!("/exercises/{EXERCISE}"),
+        "#editor .cm-content",
+    )
+    .await;
+    browser.prefer_color_scheme("light").await;
 
     // The check fails on a contrast violation: grey on white, 2.3:1.
     browser
