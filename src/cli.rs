@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::curriculum::{Item, Work};
 use crate::grading::code::MAX_CODE_BYTES;
 use crate::grading::judge::{Judge, Mode};
-use crate::grading::verdict::{Status, Verdict};
+use crate::grading::verdict::{Reason, Status, Verdict};
 
 /// Builds a judge for command-line use (preparing the cache if needed).
 pub async fn judge(settings: &Settings) -> Result<Judge> {
@@ -284,20 +284,17 @@ fn run_check(judge: &Judge, check: &Check<'_>) -> (String, Option<String>) {
     match check {
         Check::Starter(exercise) => {
             let verdict = judge.grade(exercise, &exercise.starter, Mode::Submit, None);
-            let problem = match verdict.status {
-                Status::Fail => None,
-                Status::Pass => Some("the starter passes every test".to_string()),
-                Status::Error => Some(format!(
-                    "the starter does not compile or run: {}",
-                    summary(&verdict)
-                )),
-            };
-            (format!("{} starter fails", exercise.id), problem)
+            (
+                format!("{} starter fails", exercise.id),
+                starter_problem(&verdict),
+            )
         }
         Check::Solution(exercise) => {
             let verdict = judge.grade(exercise, &exercise.solution, Mode::Submit, None);
-            let problem = (verdict.status != Status::Pass).then(|| summary(&verdict));
-            (format!("{} solution passes", exercise.id), problem)
+            (
+                format!("{} solution passes", exercise.id),
+                solution_problem(&verdict),
+            )
         }
         Check::Example(lesson, index) => {
             let example = &lesson.examples[*index];
@@ -318,6 +315,55 @@ fn run_check(judge: &Judge, check: &Check<'_>) -> (String, Option<String>) {
                 problem,
             )
         }
+    }
+}
+
+/// What is wrong with a starter graded `verdict`: it must compile, run and
+/// fail a test, nothing else.
+fn starter_problem(verdict: &Verdict) -> Option<String> {
+    (verdict.status != Status::Fail).then(|| {
+        format!(
+            "the starter {}: {}",
+            what_happened(verdict),
+            summary(verdict)
+        )
+    })
+}
+
+/// What is wrong with a reference solution graded `verdict`: it must pass.
+fn solution_problem(verdict: &Verdict) -> Option<String> {
+    (verdict.status != Status::Pass).then(|| {
+        format!(
+            "the solution {}: {}",
+            what_happened(verdict),
+            summary(verdict)
+        )
+    })
+}
+
+/// What a graded run did, in an author's words: a timeout is not a
+/// compile error, and neither is a crash.
+fn what_happened(verdict: &Verdict) -> String {
+    match (verdict.status, verdict.reason) {
+        (Status::Pass, _) => "passes every test".into(),
+        (Status::Fail, _) => format!(
+            "fails {} of {} tests",
+            verdict.tests.len() - verdict.passed(),
+            verdict.tests.len()
+        ),
+        (Status::Error, Some(Reason::CompileError)) => "does not compile".into(),
+        (Status::Error, Some(Reason::Timeout)) => {
+            "times out (it hit the run's wall-clock or CPU limit)".into()
+        }
+        (Status::Error, Some(Reason::MemoryLimit)) => "runs out of memory".into(),
+        (Status::Error, Some(Reason::OutputLimit)) => "prints more than the output limit".into(),
+        (Status::Error, Some(Reason::RuntimeError)) => {
+            "crashes (the test run ended before every test reported)".into()
+        }
+        (Status::Error, Some(Reason::InternalError)) => {
+            "could not be graded (the grader failed, not the code)".into()
+        }
+        (Status::Error, None) => "ends in an error".into(),
     }
 }
 
@@ -347,4 +393,72 @@ fn summary(verdict: &Verdict) -> String {
         );
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grading::verdict::TestResult;
+
+    fn test(name: &str, status: Status) -> TestResult {
+        TestResult {
+            name: name.into(),
+            status,
+            message: None,
+            output: None,
+            hidden: false,
+            test_code: None,
+        }
+    }
+
+    #[test]
+    fn a_starter_that_times_out_is_said_to_time_out() {
+        let verdict = Verdict::new(
+            Status::Error,
+            Some(Reason::Timeout),
+            Some("the tests ran longer than 10 s".to_string()),
+        );
+        let problem = starter_problem(&verdict).expect("a timeout is a problem");
+        assert!(
+            problem.starts_with("the starter times out (it hit the run's wall-clock or CPU limit)"),
+            "{problem}"
+        );
+        assert!(
+            problem.contains("the tests ran longer than 10 s"),
+            "{problem}"
+        );
+        assert!(!problem.contains("compile"), "{problem}");
+    }
+
+    #[test]
+    fn each_way_a_starter_goes_wrong_has_its_own_words() {
+        let error = |reason| Verdict::new(Status::Error, Some(reason), None);
+        let said = |verdict: &Verdict| starter_problem(verdict).expect("a problem");
+        assert!(said(&error(Reason::CompileError)).starts_with("the starter does not compile:"));
+        assert!(said(&error(Reason::RuntimeError)).starts_with("the starter crashes"));
+        assert!(said(&error(Reason::MemoryLimit)).starts_with("the starter runs out of memory"));
+        let mut passing = Verdict::new(Status::Pass, None, None);
+        passing.tests = vec![test("visible::a", Status::Pass)];
+        assert!(said(&passing).starts_with("the starter passes every test"));
+    }
+
+    #[test]
+    fn a_failing_starter_is_fine_and_a_failing_solution_says_how_much() {
+        let mut failing = Verdict::new(Status::Fail, None, None);
+        failing.tests = vec![
+            test("visible::a", Status::Pass),
+            test("visible::b", Status::Fail),
+            test("hidden::c", Status::Fail),
+        ];
+        assert_eq!(starter_problem(&failing), None);
+        let problem = solution_problem(&failing).expect("a failing solution");
+        assert!(
+            problem.starts_with("the solution fails 2 of 3 tests"),
+            "{problem}"
+        );
+        assert!(
+            problem.contains("failing: visible::b, hidden::c"),
+            "{problem}"
+        );
+    }
 }

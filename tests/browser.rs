@@ -176,6 +176,15 @@ async fn a_learner_signs_up_runs_an_example_fails_fixes_and_sees_progress() {
         )
         .await;
     assert_eq!(phases, "done");
+    // The count is said one way: the history's newest entry says what the
+    // verdict's headline says, not "failed 3 / 6 tests" under "3 of 6 tests pass".
+    let headline = browser.wait_for("#verdict .verdict-title", 5).await;
+    let headline = browser.text(&headline).await;
+    assert!(headline.ends_with("tests pass"), "{headline}");
+    let result = browser
+        .wait_for("#history-list .history-entry .history-result", 10)
+        .await;
+    assert_eq!(browser.text(&result).await, headline);
 
     set_code(
         &browser,

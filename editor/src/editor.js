@@ -330,6 +330,9 @@ function create(parent, options) {
     lockstepTheme,
     readOnly.of(opts.readOnly ? EditorState.readOnly.of(true) : []),
     EditorView.contentAttributes.of({
+      // Already reachable by Tab (contenteditable); the explicit tabindex lets
+      // checkers such as axe see that the scroller has focusable content.
+      tabindex: "0",
       "aria-label": String(opts.ariaLabel || "Code editor"),
       ...(opts.ariaDescribedBy ? { "aria-describedby": String(opts.ariaDescribedBy) } : {}),
       "aria-multiline": "true",

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Difficulty, Exercise, ExerciseKind, GivenTests, Item, LearnerTests, Lesson, LimitOverrides,
-    Module, Mutant, Programme, Work, markdown,
+    Module, Mutant, Programme, Work, markdown, test_fns,
 };
 
 /// A problem in the content, located as precisely as possible.
@@ -250,10 +250,15 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
     let starter = read(&dir.join("starter.rs"))?;
     let solution = read(&dir.join("solution.rs"))?;
     let work = match meta.kind {
-        ExerciseKind::Implement | ExerciseKind::Fix => Work::GivenTests(GivenTests {
-            visible: read(&dir.join("tests/visible.rs"))?,
-            hidden: read(&dir.join("tests/hidden.rs"))?,
-        }),
+        ExerciseKind::Implement | ExerciseKind::Fix => {
+            let visible_path = dir.join("tests/visible.rs");
+            let hidden_path = dir.join("tests/hidden.rs");
+            let visible = read(&visible_path)?;
+            let hidden = read(&hidden_path)?;
+            check_test_count(&visible_path, &visible, MIN_VISIBLE_TESTS, "visible")?;
+            check_test_count(&hidden_path, &hidden, MIN_HIDDEN_TESTS, "hidden")?;
+            Work::GivenTests(GivenTests { visible, hidden })
+        }
         ExerciseKind::Tests => {
             let mut mutants = Vec::new();
             for path in sorted_entries(&dir.join("mutants"), |p| {
@@ -283,8 +288,15 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
                     code,
                 });
             }
-            if mutants.is_empty() {
-                return Err(error(dir, None, "a `tests` exercise needs mutants/*.rs"));
+            if mutants.len() < MIN_MUTANTS {
+                return Err(error(
+                    &dir.join("mutants"),
+                    None,
+                    format!(
+                        "a `tests` exercise needs at least {MIN_MUTANTS} mutants/*.rs, found {}",
+                        mutants.len()
+                    ),
+                ));
             }
             Work::LearnerTests(LearnerTests {
                 implementation: read(&dir.join("implementation.rs"))?,
@@ -317,6 +329,45 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
             content_hash,
             dir: dir.to_path_buf(),
         },
+    ))
+}
+
+/// What `curriculum/README.md` promises of every `implement` and `fix`
+/// exercise, and of every `tests` exercise.
+const MIN_VISIBLE_TESTS: usize = 3;
+const MIN_HIDDEN_TESTS: usize = 2;
+const MIN_MUTANTS: usize = 2;
+
+/// Fails unless the test file at `path` holds at least `minimum` test
+/// functions; the error points at the last one found (or the first line)
+/// and names every one, so the author sees what was counted.
+fn check_test_count(
+    path: &Path,
+    source: &str,
+    minimum: usize,
+    which: &str,
+) -> Result<(), ContentError> {
+    let tests = test_fns::test_functions(source);
+    if tests.len() >= minimum {
+        return Ok(());
+    }
+    let found = if tests.is_empty() {
+        "none".to_string()
+    } else {
+        tests
+            .iter()
+            .map(|test| format!("`{}` (line {})", test.name, test.line))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(error(
+        path,
+        Some(tests.last().map_or(1, |test| test.line)),
+        format!(
+            "an exercise needs at least {minimum} {which} tests (`#[test]` or `#[tokio::test]` \
+             functions, not `#[ignore]`d); found {}: {found}",
+            tests.len()
+        ),
     ))
 }
 
@@ -446,6 +497,138 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.line, Some(4), "{err}");
+    }
+
+    /// A programme of one module holding one exercise of `kind` with `files`
+    /// (path, text) besides its `exercise.toml` and statement, in a fresh folder.
+    fn programme_with_exercise(kind: &str, files: &[(&str, &str)]) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("lockstep-load-{}", uuid::Uuid::new_v4().simple()));
+        let exercise = root.join("m/exercises/ex");
+        let mut all = vec![
+            (
+                "programme.toml".to_string(),
+                "title = \"P\"\nsummary = \"S\"\nmodules = [\"m\"]\n".to_string(),
+            ),
+            (
+                "m/module.toml".to_string(),
+                "id = \"m\"\ntitle = \"M\"\nsummary = \"S\"\n".to_string(),
+            ),
+            (
+                "m/exercises/ex/exercise.toml".to_string(),
+                format!(
+                    "id = \"ex\"\ntitle = \"E\"\nsummary = \"S\"\norder = 1\nkind = \"{kind}\"\n\
+                     difficulty = \"easy\"\nminutes = 5\nhints = [\"h\"]\n"
+                ),
+            ),
+            (
+                "m/exercises/ex/statement.md".to_string(),
+                "Do it.\n".to_string(),
+            ),
+            ("m/exercises/ex/starter.rs".to_string(), "\n".to_string()),
+            ("m/exercises/ex/solution.rs".to_string(), "\n".to_string()),
+        ];
+        all.extend(
+            files
+                .iter()
+                .map(|(path, text)| (format!("m/exercises/ex/{path}"), text.to_string())),
+        );
+        for (path, text) in all {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        fs::create_dir_all(root.join("m/lessons")).unwrap();
+        assert!(exercise.is_dir());
+        root
+    }
+
+    fn tests_file(names: &[&str]) -> String {
+        let mut source = String::from("use ex::*;\n");
+        for name in names {
+            source.push_str(&format!("\n#[test]\nfn {name}() {{}}\n"));
+        }
+        source
+    }
+
+    #[test]
+    fn an_exercise_with_enough_tests_loads() {
+        let root = programme_with_exercise(
+            "implement",
+            &[
+                ("tests/visible.rs", &tests_file(&["a", "b", "c"])),
+                ("tests/hidden.rs", &tests_file(&["d", "e"])),
+            ],
+        );
+        let programme = load(&root);
+        fs::remove_dir_all(&root).unwrap();
+        assert_eq!(programme.unwrap().exercises().count(), 1);
+    }
+
+    #[test]
+    fn one_visible_test_is_an_error_at_that_test() {
+        let root = programme_with_exercise(
+            "fix",
+            &[
+                ("tests/visible.rs", &tests_file(&["only"])),
+                ("tests/hidden.rs", &tests_file(&["d", "e"])),
+            ],
+        );
+        let err = load(&root).expect_err("too few visible tests");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(
+            err.path.ends_with("m/exercises/ex/tests/visible.rs"),
+            "{err}"
+        );
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(
+            err.message
+                .contains("at least 3 visible tests (`#[test]` or `#[tokio::test]`"),
+            "{err}"
+        );
+        assert!(err.message.contains("found 1: `only` (line 3)"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_hidden_file_is_an_error() {
+        let root = programme_with_exercise(
+            "implement",
+            &[
+                ("tests/visible.rs", &tests_file(&["a", "b", "c"])),
+                (
+                    "tests/hidden.rs",
+                    "use ex::*;\n// #[test] fn not_yet() {}\n",
+                ),
+            ],
+        );
+        let err = load(&root).expect_err("no hidden tests");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("tests/hidden.rs"), "{err}");
+        assert_eq!(err.line, Some(1));
+        assert!(
+            err.to_string()
+                .ends_with("tests/hidden.rs:1: an exercise needs at least 2 hidden tests (`#[test]` or `#[tokio::test]` functions, not `#[ignore]`d); found 0: none"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_tests_exercise_needs_two_mutants() {
+        let root = programme_with_exercise(
+            "tests",
+            &[
+                ("implementation.rs", "pub fn f() {}\n"),
+                (
+                    "mutants/wrong.rs",
+                    "//! does the wrong thing\npub fn f() {}\n",
+                ),
+            ],
+        );
+        let err = load(&root).expect_err("one mutant is too few");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/exercises/ex/mutants"), "{err}");
+        assert!(err.message.contains("at least 2 mutants"), "{err}");
+        assert!(err.message.contains("found 1"), "{err}");
     }
 
     #[test]

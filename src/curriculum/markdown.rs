@@ -60,7 +60,8 @@ pub fn render(markdown: &str) -> Rendered {
                         }
                         last_was_example = false;
                         format!(
-                            "<div class=\"expected-output\"><div class=\"label\">Output</div><pre>{}</pre></div>\n",
+                            "<div class=\"expected-output\"><div class=\"label\">Output</div><pre {}>{}</pre></div>\n",
+                            scrollable("Expected output"),
                             escape(&text)
                         )
                     }
@@ -104,9 +105,27 @@ fn code_html(language: &str, code: &str) -> String {
     } else {
         format!(" class=\"language-{}\"", escape(language))
     };
+    let name = match language {
+        "rust" => "Rust code",
+        "toml" => "TOML",
+        "sh" | "bash" | "shell" | "console" => "Shell commands",
+        "text" | "output" => "Text",
+        _ => "Code",
+    };
     format!(
-        "<pre class=\"code\"><code{class}>{}</code></pre>\n",
+        "<pre class=\"code\" {}><code{class}>{}</code></pre>\n",
+        scrollable(name),
         crate::curriculum::highlight::highlight(language, code)
+    )
+}
+
+/// Attributes for a `<pre>` that may scroll sideways: keyboard users must
+/// be able to focus it to scroll it (WCAG 2.1.1, axe's
+/// `scrollable-region-focusable`), and a focusable region needs a name.
+pub fn scrollable(name: &str) -> String {
+    format!(
+        "tabindex=\"0\" role=\"region\" aria-label=\"{}\"",
+        escape(name)
     )
 }
 
@@ -142,6 +161,26 @@ mod tests {
         );
         assert!(rendered.html.contains("data-example=\"0\""));
         assert!(rendered.html.contains("expected-output"));
+    }
+
+    #[test]
+    fn code_blocks_can_be_focused_and_are_named() {
+        let rendered = render(
+            "```toml\n[package]\n```\n\n```rust,runnable\nfn main() {}\n```\n\n```output\n\n```\n",
+        );
+        assert!(
+            rendered.html.contains(
+                "<pre class=\"code\" tabindex=\"0\" role=\"region\" aria-label=\"TOML\">"
+            ),
+            "{}",
+            rendered.html
+        );
+        assert!(rendered.html.contains("aria-label=\"Rust code\""));
+        assert!(
+            rendered
+                .html
+                .contains("<pre tabindex=\"0\" role=\"region\" aria-label=\"Expected output\">")
+        );
     }
 
     #[test]

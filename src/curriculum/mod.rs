@@ -8,6 +8,7 @@
 pub mod highlight;
 mod load;
 pub mod markdown;
+mod test_fns;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

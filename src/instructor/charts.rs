@@ -148,36 +148,101 @@ pub fn progress_svg(points: &[ProgressPoint], of: usize) -> String {
 }
 
 /// A bar per exercise: (title, passed, attempted, learners).
+///
+/// Each title sits on its own line above its bar, left-aligned across the
+/// chart's whole width: right-aligned beside the bars, long titles ran off
+/// the chart's left edge. One too long even for a full line is shortened
+/// with an ellipsis, and the whole title is its tooltip (and in the table
+/// under the chart).
 pub fn pass_rate_svg(bars: &[(String, usize, usize, usize)]) -> String {
     const W: f64 = 640.0;
-    const ROW: f64 = 18.0;
-    const LABEL: f64 = 250.0;
-    let h = ROW * bars.len() as f64 + 8.0;
+    const ROW: f64 = 32.0;
+    const LABEL_LINE: f64 = 12.0;
+    const BAR: f64 = 14.0;
+    // Characters of a 10px label that fit in the width, allowing for wide glyphs.
+    const MAX_TITLE_CHARS: usize = 96;
+    let h = ROW * bars.len() as f64 + 4.0;
     let mut svg = String::new();
     let _ = write!(
         svg,
         r#"<svg class="chart" viewBox="0 0 {W} {h}" role="img" aria-labelledby="pass-chart-title"><title id="pass-chart-title">Share of learners who passed each exercise</title>"#
     );
-    let plot = W - LABEL - 50.0;
+    let plot = W - 50.0;
     for (i, (title, passed, attempted, learners)) in bars.iter().enumerate() {
-        let y = 4.0 + ROW * i as f64;
+        let top = 4.0 + ROW * i as f64;
+        let bar_y = top + LABEL_LINE + 2.0;
         let of = (*learners).max(1) as f64;
         let pw = plot * *passed as f64 / of;
         let aw = plot * *attempted as f64 / of;
+        let shown = if title.chars().count() > MAX_TITLE_CHARS {
+            let cut: String = title.chars().take(MAX_TITLE_CHARS - 1).collect();
+            format!("{}…", cut.trim_end())
+        } else {
+            title.clone()
+        };
         let _ = write!(
             svg,
-            r#"<text class="chart-label" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect class="chart-bar-passed" x="{LABEL}" y="{y:.1}" width="{pw:.1}" height="{:.1}"/><rect class="chart-bar-attempted" x="{:.1}" y="{y:.1}" width="{aw:.1}" height="{:.1}"/><text class="chart-label" x="{:.1}" y="{:.1}">{:.0}%</text>"#,
-            LABEL - 6.0,
-            y + ROW * 0.7,
+            r#"<g><title>{}</title><text class="chart-label" x="0" y="{:.1}" text-anchor="start">{}</text><rect class="chart-bar-passed" x="0" y="{bar_y:.1}" width="{pw:.1}" height="{BAR}"/><rect class="chart-bar-attempted" x="{pw:.1}" y="{bar_y:.1}" width="{aw:.1}" height="{BAR}"/><text class="chart-label" x="{:.1}" y="{:.1}">{:.0}%</text></g>"#,
             escape(title),
-            ROW - 4.0,
-            LABEL + pw,
-            ROW - 4.0,
-            LABEL + pw + aw + 4.0,
-            y + ROW * 0.7,
+            top + LABEL_LINE - 2.0,
+            escape(&shown),
+            pw + aw + 4.0,
+            bar_y + BAR - 3.0,
             100.0 * *passed as f64 / of
         );
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pass_rate_svg;
+
+    /// The `(x, text-anchor, text)` of every title label in `svg`.
+    fn title_labels(svg: &str) -> Vec<(f64, String, String)> {
+        svg.split("<text class=\"chart-label\" ")
+            .skip(1)
+            .filter(|label| label.contains("text-anchor"))
+            .map(|label| {
+                let attribute = |name: &str| {
+                    let start = label.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                    label[start..start + label[start..].find('"').unwrap()].to_string()
+                };
+                let text_start = label.find('>').unwrap() + 1;
+                let text = label[text_start..text_start + label[text_start..].find('<').unwrap()]
+                    .to_string();
+                (
+                    attribute("x").parse().unwrap(),
+                    attribute("text-anchor"),
+                    text,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn long_exercise_titles_start_inside_the_chart() {
+        let long =
+            "Capstone: a job queue with rate limits, cancellation and a status history".to_string();
+        let svg = pass_rate_svg(&[(long.clone(), 3, 1, 5), ("Short".to_string(), 0, 0, 5)]);
+        let labels = title_labels(&svg);
+        assert_eq!(labels.len(), 2, "{svg}");
+        for (x, anchor, _) in &labels {
+            assert!(*x >= 0.0 && anchor == "start", "{svg}");
+        }
+        assert_eq!(labels[0].2, long, "shown whole when it fits the width");
+    }
+
+    #[test]
+    fn a_title_longer_than_the_chart_is_shortened_and_kept_whole_in_its_tooltip() {
+        let long = "x".repeat(150);
+        let svg = pass_rate_svg(&[(long.clone(), 1, 0, 1)]);
+        let (_, _, shown) = &title_labels(&svg)[0];
+        assert!(
+            shown.ends_with('…') && shown.chars().count() <= 96,
+            "{shown}"
+        );
+        assert!(svg.contains(&format!("<g><title>{long}</title>")), "{svg}");
+    }
 }

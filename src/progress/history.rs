@@ -81,14 +81,24 @@ impl Submission {
         datetime(self.created_at)
     }
 
-    /// What the verdict column says.
-    pub fn outcome(&self) -> &str {
+    /// What the verdict badge says — the outcome and the count in one
+    /// phrase (`3 of 5 tests pass`), where a badge "failed" beside a
+    /// "3 / 5 tests" read as "3 of 5 tests failed" under a panel saying
+    /// "3 of 5 tests pass".
+    pub fn result(&self) -> String {
         match (self.status, self.verdict_status) {
-            (JobStatus::Done, Some(Outcome::Pass)) => "passed",
-            (JobStatus::Done, Some(Outcome::Fail)) => "failed",
-            (JobStatus::Done, _) => "error",
-            // Not done yet: the column shows where the job is.
-            (JobStatus::Running | JobStatus::Queued, _) => self.status.as_str(),
+            (JobStatus::Done, Some(Outcome::Pass)) => match self.tests_total {
+                Some(1) => "the test passes".to_string(),
+                Some(total) => format!("all {total} tests pass"),
+                None => "passed".to_string(),
+            },
+            (JobStatus::Done, Some(Outcome::Fail)) => match (self.tests_passed, self.tests_total) {
+                (Some(passed), Some(total)) => format!("{passed} of {total} tests pass"),
+                _ => "failed".to_string(),
+            },
+            (JobStatus::Done, _) => "error".to_string(),
+            // Not done yet: the badge shows where the job is.
+            (JobStatus::Running | JobStatus::Queued, _) => self.status.as_str().to_string(),
         }
     }
 
@@ -109,14 +119,6 @@ impl Submission {
     /// Whether it was graded against the exercise version `hash`.
     pub fn graded_against(&self, hash: &str) -> bool {
         self.exercise_hash.as_deref() == Some(hash)
-    }
-
-    /// `3 / 5`, or a dash while pending.
-    pub fn score(&self) -> String {
-        match (self.tests_passed, self.tests_total) {
-            (Some(passed), Some(total)) => format!("{passed} / {total}"),
-            _ => "–".to_string(),
-        }
     }
 }
 
@@ -242,7 +244,7 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::diff;
+    use super::*;
 
     #[test]
     fn a_diff_marks_added_and_removed_lines_and_escapes_them() {
@@ -250,6 +252,27 @@ mod tests {
         assert_eq!((added, removed), (1, 1));
         assert!(html.contains("<span class=\"diff-del\">- let x = 1;"));
         assert!(html.contains("<span class=\"diff-add\">+ let x = 2 &lt; 3;"));
+    }
+
+    fn graded(verdict: Outcome, passed: i32, total: i32) -> Submission {
+        Submission {
+            id: 1,
+            mode: Mode::Submit,
+            status: JobStatus::Done,
+            verdict_status: Some(verdict),
+            tests_passed: Some(passed),
+            tests_total: Some(total),
+            exercise_hash: None,
+            code: String::new(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_result_says_the_outcome_and_the_count_once() {
+        assert_eq!(graded(Outcome::Fail, 3, 6).result(), "3 of 6 tests pass");
+        assert_eq!(graded(Outcome::Pass, 6, 6).result(), "all 6 tests pass");
+        assert_eq!(graded(Outcome::Error, 0, 0).result(), "error");
     }
 
     #[test]

@@ -26,10 +26,19 @@ export function headline(verdict, mode) {
   return REASONS[verdict.reason] || "Error";
 }
 
+// Output can be wider than the panel: keyboard users must be able to focus
+// it to scroll it, and a focusable region needs a name.
+function scrollable(pre, name) {
+  pre.tabIndex = 0;
+  pre.setAttribute("role", "region");
+  pre.setAttribute("aria-label", name);
+  return pre;
+}
+
 function outputBlock(label, text, className) {
   var wrap = el("div", "output-block " + (className || ""));
   wrap.appendChild(el("p", "output-label", label));
-  wrap.appendChild(el("pre", "output", text));
+  wrap.appendChild(scrollable(el("pre", "output", text), label));
   return wrap;
 }
 
@@ -81,11 +90,11 @@ export function renderVerdict(container, submission, handlers) {
       row.appendChild(el("span", "badge badge-" + (passed ? Outcome.Pass : Outcome.Fail), word));
       if (test.hidden) row.appendChild(el("span", "badge", "hidden test"));
       li.appendChild(row);
-      if (test.message) li.appendChild(el("pre", "output test-message", test.message));
+      if (test.message) li.appendChild(scrollable(el("pre", "output test-message", test.message), "Failure message of " + test.name));
       if (test.output) {
         var details = el("details", "test-output");
         details.appendChild(el("summary", null, "Output"));
-        details.appendChild(el("pre", "output", test.output));
+        details.appendChild(scrollable(el("pre", "output", test.output), "Output of " + test.name));
         li.appendChild(details);
       }
       ol.appendChild(li);

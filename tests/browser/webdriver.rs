@@ -320,6 +320,22 @@ impl Session {
         .await;
     }
 
+    /// Makes pages match `prefers-color-scheme: dark` (or light), through
+    /// chromedriver's passage to Chromium's DevTools protocol; it lasts for
+    /// the window's later pages too.
+    #[allow(dead_code)] // only tests/browser_accessibility.rs switches themes
+    pub async fn prefer_color_scheme(&self, scheme: &str) {
+        self.checked(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({
+                "cmd": "Emulation.setEmulatedMedia",
+                "params": { "features": [{ "name": "prefers-color-scheme", "value": scheme }] },
+            })),
+        )
+        .await;
+    }
+
     /// Saves a PNG of the viewport to `path`.
     pub async fn screenshot(&self, path: &Path) {
         let data = self
