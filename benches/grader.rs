@@ -79,6 +79,7 @@ async fn run() -> anyhow::Result<()> {
         max_run_memory_mb: 2048,
         allow_no_cgroup: !lockstep::grading::sandbox::cgroup::available(),
         job_cpus: 0,
+        build_cache_mb: 2048,
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let grading = Grading {

@@ -40,18 +40,16 @@ pub async fn grade_file(
     file: &Path,
     as_json: bool,
 ) -> Result<ExitCode> {
-    let programme = load_programme(settings)?;
+    // Only this exercise is loaded: rendering every lesson would cost
+    // more than grading a solution that was compiled before.
+    let exercise = crate::curriculum::load_exercise_by_id(&settings.curriculum, exercise_id)
+        .map_err(|e| anyhow::anyhow!("the curriculum is invalid: {e}"))?
+        .with_context(|| format!("no exercise {exercise_id:?} (see `lockstep curriculum list`)"))?;
     let code = read_code(file)?;
-    if programme.exercise(exercise_id).is_none() {
-        anyhow::bail!("no exercise {exercise_id:?} (see `lockstep curriculum list`)");
-    }
     let judge = judge(settings).await?;
-    let id = exercise_id.to_string();
-    let verdict = tokio::task::spawn_blocking(move || {
-        let exercise = programme.exercise(&id).expect("checked above");
-        judge.grade(exercise, &code, Mode::Submit, None)
-    })
-    .await?;
+    let verdict =
+        tokio::task::spawn_blocking(move || judge.grade(&exercise, &code, Mode::Submit, None))
+            .await?;
     report(&verdict, as_json)
 }
 

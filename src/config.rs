@@ -56,6 +56,16 @@ pub struct Settings {
     /// and wall time still bound every step).
     #[arg(long, env = "LOCKSTEP_JOB_CPUS", default_value_t = 0, global = true)]
     pub job_cpus: u32,
+
+    /// Size of the grader's build cache (compiled learner code, tests and
+    /// examples, reused when the same code comes again), in MiB; 0: off.
+    #[arg(
+        long,
+        env = "LOCKSTEP_BUILD_CACHE_MB",
+        default_value_t = 2048,
+        global = true
+    )]
+    pub build_cache_mb: u64,
 }
 
 /// The operator's ceiling on per-exercise limits: plain data the grader is handed.

@@ -41,6 +41,7 @@ fn helper_step(argv: &[&str]) -> Step {
         env: vec![],
         limits: Limits::RUN,
         must_succeed: false,
+        artifact: None,
     }
 }
 
@@ -142,6 +143,7 @@ async fn a_run_step_sees_only_its_program_and_starts_nothing() {
         env: vec![],
         limits: Limits::COMPILE,
         must_succeed: true,
+        artifact: None,
     };
     let run_step = Step {
         name: "run".into(),
@@ -155,6 +157,7 @@ async fn a_run_step_sees_only_its_program_and_starts_nothing() {
         env: vec![],
         limits: Limits::RUN,
         must_succeed: false,
+        artifact: None,
     };
     let steps =
         tokio::task::spawn_blocking(move || sandbox.run(vec![compile, run_step], 256, None))
@@ -340,7 +343,7 @@ async fn sandboxes_built_ahead_serve_one_job_each() {
     ] {
         let traced = steps[0].argv[2].contains("echo left");
         let warm = warm.clone();
-        let report = tokio::task::spawn_blocking(move || warm.run(steps, None))
+        let report = tokio::task::spawn_blocking(move || warm.run(steps, Vec::new(), None))
             .await
             .unwrap()
             .expect("the sandbox runs");

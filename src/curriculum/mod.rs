@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{ContentError, load};
+pub use load::{ContentError, load, load_exercise_by_id};
 pub use markdown::Example;
 
 /// The whole programme, in order.

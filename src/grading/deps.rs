@@ -17,6 +17,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::build_cache::BuildId;
 use super::sandbox::{Sandbox, find_toolchain};
 
 /// What a prepared cache holds.
@@ -26,6 +27,9 @@ pub struct Manifest {
     pub source_hash: String,
     /// The toolchain's sysroot on the host.
     pub toolchain: PathBuf,
+    /// `rustc -vV` of that toolchain: rlibs from another compiler do not link.
+    #[serde(default)]
+    pub rustc_version: String,
     /// The directory of rlibs on the host.
     pub deps_dir: PathBuf,
     /// Crate name (as code writes it) → rlib file name inside `deps_dir`.
@@ -42,9 +46,13 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
     lock.lock()?; // one builder at a time; the others then find it ready
     let manifest_path = grader_dir.join("deps.json");
     let source_hash = hash_sources(workspace)?;
+    let toolchain = find_toolchain(workspace)?;
+    let rustc_version = rustc_version(&toolchain)?;
     if let Ok(text) = fs::read_to_string(&manifest_path)
         && let Ok(manifest) = serde_json::from_str::<Manifest>(&text)
         && manifest.source_hash == source_hash
+        && manifest.toolchain == toolchain
+        && manifest.rustc_version == rustc_version
         && manifest.toolchain.join("bin/rustc").exists()
         && manifest
             .externs
@@ -106,7 +114,8 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
     }
     let manifest = Manifest {
         source_hash,
-        toolchain: find_toolchain(workspace)?,
+        toolchain,
+        rustc_version,
         deps_dir: target_dir.join("debug/deps"),
         externs,
     };
@@ -115,7 +124,35 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// What `rustc -vV` of the toolchain at `sysroot` says.
+fn rustc_version(sysroot: &Path) -> Result<String> {
+    let output = Command::new(sysroot.join("bin/rustc"))
+        .arg("-vV")
+        .output()
+        .context("cannot run the toolchain's rustc")?;
+    if !output.status.success() {
+        bail!("rustc -vV failed");
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 impl Manifest {
+    /// The identity of every build against this cache, for the build cache.
+    pub fn build_id(&self) -> BuildId {
+        let externs: Vec<String> = self
+            .externs
+            .iter()
+            .map(|(name, file)| format!("{name}={file}"))
+            .collect();
+        BuildId::new(
+            &self.rustc_version,
+            &self.toolchain,
+            &self.source_hash,
+            &self.deps_dir,
+            &externs,
+        )
+    }
+
     /// A sandbox that runs jobs against this cache with `helper` as the helper binary.
     pub fn sandbox(&self, helper: PathBuf) -> Sandbox {
         Sandbox {

@@ -95,6 +95,7 @@
 //! the `Work` variant and their own grading beside this module, and record
 //! progress through the same table.
 
+pub mod build_cache;
 pub mod code;
 pub mod deps;
 pub mod harness;

@@ -23,13 +23,16 @@ mod learner_tests;
 mod program;
 mod rustc;
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use super::build_cache::{self, BuildCache, BuildId};
 use super::harness::{self, Outcome, Report};
 use super::job::Phase;
 use super::sandbox::warm::WarmSandbox;
 use super::sandbox::{
-    Budget, Exit, Isolation, JobFile, Limits, Progress, Sandbox, Step, StepReport,
+    Artifact, Budget, Exit, Isolation, JobFile, JobReport, Limits, Progress, Sandbox, Step,
+    StepReport,
 };
 use super::verdict::{Durations, IntegrityFlag, Reason, Status, TestResult, Verdict};
 pub use crate::config::Ceiling;
@@ -42,6 +45,10 @@ pub use super::job::Mode;
 #[derive(Debug, Clone)]
 pub struct Judge {
     sandbox: Sandbox,
+    /// Artifacts of earlier compiles (None: every job compiles).
+    cache: Option<Arc<BuildCache>>,
+    /// What every artifact of this toolchain and dependency cache shares.
+    build: BuildId,
     /// Sandboxes built ahead of their jobs, once [`Judge::keep_warm`] is called.
     warm: Option<WarmSandbox>,
     rustc: Rustc,
@@ -65,8 +72,23 @@ impl Judge {
         let mut sandbox = manifest.sandbox(helper);
         sandbox.require_cgroup = !settings.allow_no_cgroup;
         sandbox.cpus = settings.job_cpus;
+        let cache = BuildCache::open(
+            &settings.data_dir.join("grader/build-cache"),
+            settings.build_cache_mb * 1024 * 1024,
+        )
+        .inspect_err(|error| {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "no build cache: every job compiles"
+            )
+        })
+        .ok()
+        .filter(|_| settings.build_cache_mb > 0)
+        .map(Arc::new);
         Self {
             sandbox,
+            cache,
+            build: manifest.build_id(),
             warm: None,
             rustc: Rustc::new(manifest),
             ceiling: settings.ceiling(),
@@ -156,17 +178,71 @@ impl Judge {
         }
     }
 
-    /// Runs `steps` in a fresh sandbox.
+    /// Runs `steps` in a fresh sandbox, skipping the leading compile
+    /// steps whose artifacts the build cache holds, and keeping the
+    /// artifacts of those it runs.
     fn run(
         &self,
-        steps: Vec<Step>,
+        mut steps: Vec<Step>,
         progress: Option<&Progress>,
     ) -> anyhow::Result<Vec<StepReport>> {
-        let report = match &self.warm {
-            Some(warm) => warm.run(steps, progress)?,
-            None => self.sandbox.run(steps, SCRATCH_MB, progress)?,
+        let Some(cache) = &self.cache else {
+            return Ok(self.launch(steps, Vec::new(), progress)?.steps);
         };
+        let keys = build_cache::keys(&self.build, &steps);
+        // An identical job in flight on this node: wait, then use its artifacts.
+        let _flight = keys
+            .iter()
+            .flatten()
+            .last()
+            .map(|key| cache.single_flight(key));
+        let mut hits = Vec::new();
+        for (index, key) in keys.iter().enumerate() {
+            let Some(entry) = key.as_ref().and_then(|key| cache.get(key)) else {
+                break;
+            };
+            if let Some(artifact) = &mut steps[index].artifact {
+                artifact.reuse = true;
+            }
+            hits.push((index, entry));
+        }
+        let mut reused = Vec::with_capacity(hits.len());
+        let mut reports = Vec::with_capacity(hits.len());
+        for (index, entry) in hits {
+            reused.push((entry.file, entry.length));
+            reports.push((index, entry.report));
+        }
+        let mut report = self.launch(steps, reused, progress)?;
+        for (index, mut cached) in reports {
+            cached.reused = true;
+            cached.wall_ms = 0;
+            cached.cpu_ms = 0;
+            report.steps[index] = cached;
+        }
+        for (index, artifact) in &report.artifacts {
+            if let Some(key) = &keys[*index]
+                && let Err(error) = cache.put(key, &report.steps[*index], &artifact.0)
+            {
+                tracing::warn!(error = format!("{error:#}"), "cannot keep a build artifact");
+            }
+        }
         Ok(report.steps)
+    }
+
+    /// Runs `steps` in a sandbox built ahead when there is one.
+    fn launch(
+        &self,
+        steps: Vec<Step>,
+        reused: Vec<(std::fs::File, u64)>,
+        progress: Option<&Progress>,
+    ) -> anyhow::Result<JobReport> {
+        match &self.warm {
+            Some(warm) => warm.run(steps, reused, progress),
+            None => self
+                .sandbox
+                .start(SCRATCH_MB, Budget::of(&steps))?
+                .finish(steps, reused, progress),
+        }
     }
 
     /// Writes `source` to `path` and compiles it alone as the exercise's
@@ -202,6 +278,10 @@ impl Judge {
             env: vec![],
             limits: Limits::COMPILE,
             must_succeed: true,
+            artifact: Some(Artifact {
+                path: out.into(),
+                reuse: false,
+            }),
         }
     }
 
@@ -227,6 +307,10 @@ impl Judge {
             env: vec![("RUSTC_BOOTSTRAP".into(), "1".into())],
             limits: Limits::COMPILE,
             must_succeed: true,
+            artifact: Some(Artifact {
+                path: out.into(),
+                reuse: false,
+            }),
         }
     }
 
@@ -253,6 +337,7 @@ impl Judge {
             env,
             limits: self.run_limits(exercise),
             must_succeed: false,
+            artifact: None,
         }
     }
 

@@ -2,7 +2,9 @@
 //! run once. Its output is the point, so it is shown as printed; its exit
 //! code decides pass or fail.
 
-use super::super::sandbox::{Exit, Isolation, JobFile, Limits, Progress, Step, StepReport};
+use super::super::sandbox::{
+    Artifact, Exit, Isolation, JobFile, Limits, Progress, Step, StepReport,
+};
 use super::super::verdict::{Reason, Status, Verdict};
 use super::{Judge, compile_failure, diagnostics, integrity_flags, limit_error};
 
@@ -33,6 +35,10 @@ pub fn run(
         env: vec![],
         limits: Limits::COMPILE,
         must_succeed: true,
+        artifact: Some(Artifact {
+            path: "out/main".into(),
+            reuse: false,
+        }),
     };
     let run = Step {
         name: "run".into(),
@@ -46,6 +52,7 @@ pub fn run(
         env: vec![("RUST_BACKTRACE".into(), "0".into())],
         limits: Limits::RUN,
         must_succeed: false,
+        artifact: None,
     };
     let steps = judge.run(vec![compile, run], progress)?;
     let [compile, run] = &steps[..] else {

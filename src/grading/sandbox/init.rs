@@ -22,6 +22,7 @@ use std::ffi::CString;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -42,7 +43,8 @@ use seccompiler::BpfProgram;
 use super::cgroup::JobCgroup;
 use super::root::{enter_root, enter_run_root, job_path, stage_root, stage_run_template};
 use super::{
-    Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Step, StepReport, paths, seccomp,
+    Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Step, StepReport, copy_artifact, paths,
+    read_artifact, read_frame, seccomp, write_frame,
 };
 
 /// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
@@ -149,22 +151,29 @@ fn run_helper() -> Result<()> {
             }
             let setup_started = started.elapsed();
             fs::File::from(go_w).write_all(&[1])?;
-            let mut report = Vec::new();
-            fs::File::from(report_r)
-                .take(16 * 1024 * 1024)
-                .read_to_end(&mut report)?;
-            if report.is_empty() {
-                let status = waitpid(child, None)?;
-                bail!("the sandbox ended without a report ({status:?})");
-            }
+            let mut from_job = fs::File::from(report_r);
+            let report = match read_frame(&mut from_job, 16 * 1024 * 1024) {
+                Ok(report) => report,
+                Err(_) => {
+                    let status = waitpid(child, None)?;
+                    bail!("the sandbox ended without a report ({status:?})");
+                }
+            };
             let mut report: JobReport =
                 serde_json::from_slice(&report).context("unreadable sandbox report")?;
             report.setup_ms += setup_started.as_millis() as u64;
             report.oom_killed = cgroup.as_ref().is_some_and(JobCgroup::oom_killed);
-            // Answer now: the teardown below (namespaces, cgroup) is nobody's wait.
+            // Answer now: the teardown below (namespaces, cgroup) is nobody's
+            // wait. The artifacts follow the report as they came.
             {
                 let mut stdout = std::io::stdout().lock();
-                serde_json::to_writer(&mut stdout, &report)?;
+                write_frame(&mut stdout, &serde_json::to_vec(&report)?)?;
+                let sent = report.steps.iter().filter(|s| s.artifact_sent).count();
+                for _ in 0..sent {
+                    let mut length = [0u8; 8];
+                    from_job.read_exact(&mut length)?;
+                    copy_artifact(&mut from_job, &mut stdout, u64::from_le_bytes(length))?;
+                }
                 stdout.flush()?;
             }
             silence_stdout()?;
@@ -224,15 +233,13 @@ fn stage2(
     // SAFETY: still single-threaded.
     match unsafe { fork() }? {
         ForkResult::Child => {
-            let result = stage3(spec, existing_tasks).map(|mut r| {
-                r.setup_ms = setup_ms;
-                r
+            let mut report = fs::File::from(report);
+            let result = stage3(spec, existing_tasks).and_then(|(mut job_report, steps)| {
+                job_report.setup_ms = setup_ms;
+                send_report(&job_report, &steps, &mut report)
             });
-            let code = match result.and_then(|r| Ok(serde_json::to_vec(&r)?)) {
-                Ok(bytes) => match fs::File::from(report).write_all(&bytes) {
-                    Ok(()) => 0,
-                    Err(_) => 1,
-                },
+            let code = match result {
+                Ok(()) => 0,
                 Err(error) => {
                     eprintln!("sandbox: {error:#}");
                     1
@@ -250,7 +257,7 @@ fn stage2(
 }
 
 /// PID 1 of the job: mounts `/proc`, then runs the steps one after another.
-fn stage3(spec: &SandboxSpec, existing_tasks: u64) -> Result<JobReport> {
+fn stage3(spec: &SandboxSpec, existing_tasks: u64) -> Result<(JobReport, Vec<Step>)> {
     prctl::set_pdeathsig(Signal::SIGKILL)?;
     // Nothing in the job may ptrace or read the memory of this process.
     prctl::set_dumpable(false)?;
@@ -288,26 +295,21 @@ fn stage3(spec: &SandboxSpec, existing_tasks: u64) -> Result<JobReport> {
     };
     // The sandbox is ready: now the job (the helper may have been started
     // before it arrived).
-    let job = read_steps()?;
+    let job = read_job()?;
     let mut steps = Vec::with_capacity(job.len());
     let mut stopped = false;
     for (index, step) in job.iter().enumerate() {
         if stopped {
-            steps.push(StepReport {
-                name: step.name.clone(),
-                phase: step.isolation.phase(),
-                exit: Exit::Skipped,
-                stdout: String::new(),
-                stderr: String::new(),
-                results: String::new(),
-                truncated: false,
-                wall_ms: 0,
-                cpu_ms: 0,
-                oom_killed: false,
-            });
+            steps.push(StepReport::not_run(step, Exit::Skipped));
             continue;
         }
         prepare_files(step)?;
+        if step.artifact.as_ref().is_some_and(|a| a.reuse) {
+            let mut report = StepReport::not_run(step, Exit::Code(0));
+            report.reused = true;
+            steps.push(report);
+            continue;
+        }
         let event = SandboxEvent::StepStarted {
             index,
             phase: step.isolation.phase(),
@@ -317,15 +319,22 @@ fn stage3(spec: &SandboxSpec, existing_tasks: u64) -> Result<JobReport> {
             Isolation::Toolchain => &filters.toolchain,
             Isolation::Run { .. } => &filters.run,
         };
-        let report = run_step(step, filters, existing_tasks)?;
+        let mut report = run_step(step, filters, existing_tasks)?;
+        report.artifact_sent = report.succeeded()
+            && step
+                .artifact
+                .as_ref()
+                .is_some_and(|a| job_path(&a.path).is_ok_and(|p| p.is_file()));
         stopped = step.must_succeed && !report.succeeded();
         steps.push(report);
     }
-    Ok(JobReport {
+    let report = JobReport {
         steps,
+        artifacts: Vec::new(),
         setup_ms: 0,
         oom_killed: false,
-    })
+    };
+    Ok((report, job))
 }
 
 /// The helper's stdin, unbuffered: the spec is read by the helper and the
@@ -336,28 +345,44 @@ fn input() -> std::mem::ManuallyDrop<fs::File> {
     std::mem::ManuallyDrop::new(unsafe { fs::File::from_raw_fd(0) })
 }
 
-/// The sandbox's spec: a little-endian `u32` length, then that much JSON.
+/// The sandbox's spec (a frame of JSON).
 fn read_spec() -> Result<SandboxSpec> {
-    let mut length = [0u8; 4];
-    input().read_exact(&mut length).context("no sandbox spec")?;
-    let length = u32::from_le_bytes(length);
-    if length > 1024 * 1024 {
-        bail!("sandbox spec too large");
-    }
-    let mut spec = vec![0u8; length as usize];
-    input()
-        .read_exact(&mut spec)
-        .context("short sandbox spec")?;
+    let spec = read_frame(&mut *input(), 1024 * 1024).context("no sandbox spec")?;
     serde_json::from_slice(&spec).context("bad sandbox spec")
 }
 
-/// The job's steps: JSON, to the end of the input.
-fn read_steps() -> Result<Vec<Step>> {
-    let mut steps = Vec::new();
-    let mut input = input();
-    let input: &mut fs::File = &mut input;
-    input.take(32 * 1024 * 1024).read_to_end(&mut steps)?;
-    serde_json::from_slice(&steps).context("bad job steps")
+/// The job: its steps (a frame of JSON), then the artifact of each step
+/// to reuse, written where the step would have made it.
+fn read_job() -> Result<Vec<Step>> {
+    let steps = read_frame(&mut *input(), 32 * 1024 * 1024).context("no job")?;
+    let steps: Vec<Step> = serde_json::from_slice(&steps).context("bad job steps")?;
+    for artifact in steps.iter().filter_map(|s| s.artifact.as_ref()) {
+        if !artifact.reuse {
+            continue;
+        }
+        let bytes = read_artifact(&mut *input()).context("an artifact to reuse")?;
+        let path = job_path(&artifact.path)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&path, bytes)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(steps)
+}
+
+/// The report (a frame of JSON), then the artifact of each step that
+/// sent one, read from `/job` now that no step runs any more.
+fn send_report(report: &JobReport, steps: &[Step], out: &mut fs::File) -> Result<()> {
+    write_frame(out, &serde_json::to_vec(report)?)?;
+    for (step, step_report) in steps.iter().zip(&report.steps) {
+        if let (Some(artifact), true) = (&step.artifact, step_report.artifact_sent) {
+            let mut file = fs::File::open(job_path(&artifact.path)?)?;
+            let length = file.metadata()?.len();
+            copy_artifact(&mut file, out, length)?;
+        }
+    }
+    Ok(())
 }
 
 /// Points stdout at /dev/null (the report has been sent, or this process
@@ -540,6 +565,8 @@ fn run_step(step: &Step, filters: &[BpfProgram], existing_tasks: u64) -> Result<
         wall_ms,
         cpu_ms: children_cpu_ms().saturating_sub(cpu_before),
         oom_killed: false,
+        reused: false,
+        artifact_sent: false,
     })
 }
 

@@ -165,6 +165,23 @@ pub struct Step {
     pub limits: Limits,
     /// Stop the job after this step unless it exits 0.
     pub must_succeed: bool,
+    /// The file this step makes, for the build cache: sent back with the
+    /// report when the step succeeds, or, for a step already built, sent
+    /// in with the job instead of running the step.
+    #[serde(default)]
+    pub artifact: Option<Artifact>,
+}
+
+/// What a step makes (a compiled library or binary), and whether the host
+/// already has it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Artifact {
+    /// Path relative to `/job`.
+    pub path: String,
+    /// The host sends the file (after the steps, see [`Started::finish`]);
+    /// the step only writes and deletes its files and is reported as
+    /// succeeded, without running.
+    pub reuse: bool,
 }
 
 /// The sandbox a helper builds, before it knows its job: sent first, so a
@@ -254,9 +271,33 @@ pub struct StepReport {
     /// Killed by the kernel for exceeding the job's memory budget.
     #[serde(default)]
     pub oom_killed: bool,
+    /// Not run: its artifact came from the build cache.
+    #[serde(default)]
+    pub reused: bool,
+    /// Its artifact follows the report (it succeeded and was not reused).
+    #[serde(default)]
+    pub artifact_sent: bool,
 }
 
 impl StepReport {
+    /// The report of `step` when it did not run.
+    pub fn not_run(step: &Step, exit: Exit) -> Self {
+        Self {
+            name: step.name.clone(),
+            phase: step.isolation.phase(),
+            exit,
+            stdout: String::new(),
+            stderr: String::new(),
+            results: String::new(),
+            truncated: false,
+            wall_ms: 0,
+            cpu_ms: 0,
+            oom_killed: false,
+            reused: false,
+            artifact_sent: false,
+        }
+    }
+
     /// Whether the step exited 0.
     pub fn succeeded(&self) -> bool {
         self.exit == Exit::Code(0)
@@ -284,6 +325,9 @@ impl StepReport {
 pub struct JobReport {
     /// One report per step (skipped steps included).
     pub steps: Vec<StepReport>,
+    /// The artifacts sent back: step index and contents.
+    #[serde(skip)]
+    pub artifacts: Vec<(usize, Bytes)>,
     /// Time to set the sandbox up.
     pub setup_ms: u64,
     /// Whether the kernel killed a process of the job for exceeding the
@@ -334,7 +378,74 @@ pub enum SandboxEvent {
 }
 
 /// Largest report the helper may send back.
-const MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
+const MAX_REPORT_BYTES: u32 = 8 * 1024 * 1024;
+/// Largest artifact sent either way (a test binary is some tens of MiB).
+pub const MAX_ARTIFACT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// File contents (shown by size, not byte by byte).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
+}
+
+/// Writes a `u32` length, then `bytes`.
+pub(crate) fn write_frame(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    let length = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
+    out.write_all(&length.to_le_bytes())?;
+    out.write_all(bytes)
+}
+
+/// Reads what [`write_frame`] wrote, refusing more than `max` bytes.
+pub(crate) fn read_frame(input: &mut impl Read, max: u32) -> std::io::Result<Vec<u8>> {
+    let mut length = [0u8; 4];
+    input.read_exact(&mut length)?;
+    let length = u32::from_le_bytes(length);
+    if length > max {
+        return Err(std::io::Error::other(format!(
+            "{length} bytes is too large"
+        )));
+    }
+    let mut bytes = vec![0u8; length as usize];
+    input.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Copies an artifact: a `u64` length, then its bytes.
+pub(crate) fn copy_artifact(
+    input: &mut impl Read,
+    out: &mut impl Write,
+    length: u64,
+) -> std::io::Result<()> {
+    if length > MAX_ARTIFACT_BYTES {
+        return Err(std::io::Error::other("artifact too large"));
+    }
+    out.write_all(&length.to_le_bytes())?;
+    let copied = std::io::copy(&mut input.take(length), out)?;
+    if copied != length {
+        return Err(std::io::Error::other("artifact cut short"));
+    }
+    Ok(())
+}
+
+/// Reads what [`copy_artifact`] wrote.
+pub(crate) fn read_artifact(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut length = [0u8; 8];
+    input.read_exact(&mut length)?;
+    let length = u64::from_le_bytes(length);
+    if length > MAX_ARTIFACT_BYTES {
+        return Err(std::io::Error::other("artifact too large"));
+    }
+    let mut bytes = Vec::with_capacity(length as usize);
+    input.take(length).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 != length {
+        return Err(std::io::Error::other("artifact cut short"));
+    }
+    Ok(bytes)
+}
 
 impl Sandbox {
     /// Runs `steps` in a fresh sandbox with a `scratch_mb` MiB `/job`,
@@ -347,7 +458,7 @@ impl Sandbox {
         progress: Option<&Progress>,
     ) -> Result<JobReport> {
         self.start(scratch_mb, Budget::of(&steps))?
-            .finish(steps, progress)
+            .finish(steps, Vec::new(), progress)
     }
 
     /// Starts a helper that builds a sandbox with `budget` and waits for
@@ -384,10 +495,8 @@ impl Sandbox {
                 format!("cannot start the sandbox helper {}", self.helper.display())
             })?;
         let mut stdin = child.stdin.take().context("helper stdin")?;
-        let length = u32::try_from(spec.len())?.to_le_bytes();
         // Small enough for the pipe's buffer: this does not wait for the helper.
-        stdin.write_all(&length)?;
-        stdin.write_all(&spec)?;
+        write_frame(&mut stdin, &spec)?;
         Ok(Started { child, stdin })
     }
 }
@@ -407,8 +516,15 @@ impl Started {
     }
 
     /// Runs `steps` in this sandbox, sending each step's phase to
-    /// `progress` as it starts. Blocking: call it from `spawn_blocking`.
-    pub fn finish(self, steps: Vec<Step>, progress: Option<&Progress>) -> Result<JobReport> {
+    /// `progress` as it starts. `reused` holds the artifact of each step
+    /// marked [`Artifact::reuse`], in order: a file and its length.
+    /// Blocking: call it from `spawn_blocking`.
+    pub fn finish(
+        self,
+        steps: Vec<Step>,
+        reused: Vec<(std::fs::File, u64)>,
+        progress: Option<&Progress>,
+    ) -> Result<JobReport> {
         let Started {
             mut child,
             mut stdin,
@@ -417,16 +533,25 @@ impl Started {
         let steps = serde_json::to_vec(&steps)?;
         let mut stdout = child.stdout.take().context("helper stdout")?;
         let mut stderr = child.stderr.take().context("helper stderr")?;
-        // Write the steps and read both pipes on threads, so neither side
+        // Write the job and read both pipes on threads, so neither side
         // blocks on a full pipe; the wall-clock guard below bounds the job.
-        let writer = std::thread::spawn(move || stdin.write_all(&steps));
-        let reader = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            stdout
-                .by_ref()
-                .take(MAX_REPORT_BYTES)
-                .read_to_end(&mut out)
-                .map(|_| out)
+        let writer = std::thread::spawn(move || -> std::io::Result<()> {
+            write_frame(&mut stdin, &steps)?;
+            for (mut file, length) in reused {
+                copy_artifact(&mut file, &mut stdin, length)?;
+            }
+            Ok(())
+        });
+        let reader = std::thread::spawn(move || -> Result<JobReport> {
+            let report = read_frame(&mut stdout, MAX_REPORT_BYTES)?;
+            let mut report: JobReport = serde_json::from_slice(&report)?;
+            for index in 0..report.steps.len() {
+                if report.steps[index].artifact_sent {
+                    let bytes = read_artifact(&mut stdout)?;
+                    report.artifacts.push((index, Bytes(bytes)));
+                }
+            }
+            Ok(report)
         });
         let progress = progress.cloned();
         let err_reader = std::thread::spawn(move || {
@@ -462,10 +587,10 @@ impl Started {
             std::thread::sleep(Duration::from_millis(1));
         }
         let _ = writer.join();
-        let out = reader
+        let read = reader
             .join()
-            .map_err(|_| anyhow::anyhow!("reader panicked"))??;
-        let mut report: JobReport = match serde_json::from_slice(&out) {
+            .map_err(|_| anyhow::anyhow!("reader panicked"))?;
+        let mut report = match read {
             Ok(report) => report,
             Err(_) => {
                 let status = child.wait()?;

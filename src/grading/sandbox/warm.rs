@@ -7,6 +7,7 @@
 //! still gets a sandbox of its own, never used before.
 
 use std::collections::VecDeque;
+use std::fs::File;
 use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::Result;
@@ -75,11 +76,20 @@ impl WarmSandbox {
     }
 
     /// Runs `steps` in a sandbox started ahead of time when one is ready,
-    /// else in a new one, and starts another for a later job. Blocking.
-    pub fn run(&self, steps: Vec<Step>, progress: Option<&Progress>) -> Result<JobReport> {
+    /// else in a new one, and starts another for a later job; `reused` as
+    /// for [`Started::finish`]. Blocking.
+    pub fn run(
+        &self,
+        steps: Vec<Step>,
+        reused: Vec<(File, u64)>,
+        progress: Option<&Progress>,
+    ) -> Result<JobReport> {
         let inner = &self.inner;
         if !inner.budget.covers(&Budget::of(&steps)) {
-            return inner.sandbox.run(steps, inner.scratch_mb, progress);
+            return inner
+                .sandbox
+                .start(inner.scratch_mb, Budget::of(&steps))?
+                .finish(steps, reused, progress);
         }
         let started = loop {
             let Some(mut started) = lock(&inner.ready).pop_front() else {
@@ -92,13 +102,13 @@ impl WarmSandbox {
             }
         };
         match started {
-            Some(started) => started.finish(steps, progress),
+            Some(started) => started.finish(steps, reused, progress),
             None => {
                 let _ = lock(&inner.refill).send(());
                 inner
                     .sandbox
                     .start(inner.scratch_mb, inner.budget)?
-                    .finish(steps, progress)
+                    .finish(steps, reused, progress)
             }
         }
     }
