@@ -253,7 +253,19 @@ async fn grading_pool(
             return None;
         }
     };
-    match pool::run(db, judge, programme, grading.config, shutdown).await {
+    // Lesson examples compiled before anyone asks (only the first start
+    // compiles; later ones find them cached), on one thread beside the pool.
+    let prebuild = {
+        let (judge, programme, shutdown) = (judge.clone(), programme.clone(), shutdown.clone());
+        tokio::task::spawn_blocking(move || {
+            let (built, failed) =
+                judge.prebuild_examples(&programme, 1, &|| shutdown.is_cancelled());
+            tracing::info!(built, failed = failed.len(), "lesson examples in the build cache");
+        })
+    };
+    let drained = pool::run(db, judge, programme, grading.config, shutdown).await;
+    let _ = prebuild.await;
+    match drained {
         Ok(drained) => Some(drained),
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "the grading pool failed");

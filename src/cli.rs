@@ -20,9 +20,29 @@ pub async fn judge(settings: &Settings) -> Result<Judge> {
     Judge::prepare(settings, helper).await
 }
 
-/// `lockstep grader prepare`
+/// `lockstep grader prepare`: the dependency cache, then every runnable
+/// example of the programme into the build cache.
 pub async fn prepare_grader(settings: &Settings) -> Result<()> {
-    judge(settings).await.map(|_| ())
+    let programme = load_programme(settings)?;
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut judge = judge(settings).await?;
+    judge.keep_warm(parallel);
+    let started = std::time::Instant::now();
+    let (built, failed) = tokio::task::spawn_blocking(move || {
+        judge.prebuild_examples(&programme, parallel, &|| false)
+    })
+    .await?;
+    eprintln!(
+        "Lesson examples in the build cache: {built} ({:.1} s).",
+        started.elapsed().as_secs_f64()
+    );
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "these examples do not compile (see `lockstep curriculum verify`): {}",
+            failed.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// `lockstep run FILE [--json]`

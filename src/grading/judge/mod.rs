@@ -140,6 +140,64 @@ impl Judge {
         ));
     }
 
+    /// Compiles `code` as a program into the build cache, unless it is
+    /// there already, so that running it later is only a run. Whether it
+    /// compiled (it is in the cache). Blocking.
+    pub fn prebuild_program(&self, code: &str) -> anyhow::Result<bool> {
+        let reports = self.run(vec![program::compile_step(self, code)], None)?;
+        Ok(self.cache.is_some() && reports[0].succeeded())
+    }
+
+    /// Prebuilds every runnable example of `programme` ([`Self::prebuild_program`])
+    /// with `threads` at a time until `stop` says so; how many are in the
+    /// cache, and the ones that failed to build.
+    pub fn prebuild_examples(
+        &self,
+        programme: &crate::curriculum::Programme,
+        threads: usize,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> (usize, Vec<String>) {
+        let examples: Vec<(String, &str)> = programme
+            .lessons()
+            .flat_map(|lesson| {
+                lesson.examples.iter().enumerate().map(move |(index, example)| {
+                    (
+                        format!("{}/{} example {}", lesson.module_id, lesson.id, index + 1),
+                        example.code.as_str(),
+                    )
+                })
+            })
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let built = std::sync::atomic::AtomicUsize::new(0);
+        let failed = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..threads.max(1) {
+                scope.spawn(|| {
+                    while !stop() {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((name, code)) = examples.get(index) else {
+                            break;
+                        };
+                        match self.prebuild_program(code) {
+                            Ok(true) => {
+                                built.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            Ok(false) | Err(_) => failed
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(name.clone()),
+                        }
+                    }
+                });
+            }
+        });
+        (
+            built.into_inner(),
+            failed.into_inner().unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
     /// Compiles `code` as a program and runs it. Blocking.
     pub fn run_program(&self, code: &str, progress: Option<&Progress>) -> Verdict {
         let started = Instant::now();
@@ -210,13 +268,18 @@ impl Judge {
         let mut reports = Vec::with_capacity(hits.len());
         for (index, entry) in hits {
             reused.push((entry.file, entry.length));
-            reports.push((index, entry.report));
-        }
-        let mut report = self.launch(steps, reused, progress)?;
-        for (index, mut cached) in reports {
+            let mut cached = entry.report;
             cached.reused = true;
             cached.wall_ms = 0;
             cached.cpu_ms = 0;
+            reports.push((index, cached));
+        }
+        if reports.len() == steps.len() {
+            // Nothing left to run (a prebuild of something already built).
+            return Ok(reports.into_iter().map(|(_, report)| report).collect());
+        }
+        let mut report = self.launch(steps, reused, progress)?;
+        for (index, cached) in reports {
             report.steps[index] = cached;
         }
         for (index, artifact) in &report.artifacts {

@@ -8,12 +8,9 @@ use super::super::sandbox::{
 use super::super::verdict::{Reason, Status, Verdict};
 use super::{Judge, compile_failure, diagnostics, integrity_flags, limit_error};
 
-pub fn run(
-    judge: &Judge,
-    code: &str,
-    progress: Option<&Progress>,
-) -> anyhow::Result<(Verdict, Vec<StepReport>)> {
-    let compile = Step {
+/// Compiles `code` as a binary at `out/main`.
+pub fn compile_step(judge: &Judge, code: &str) -> Step {
+    Step {
         name: "compile".into(),
         isolation: Isolation::Toolchain,
         write: vec![JobFile {
@@ -39,7 +36,15 @@ pub fn run(
             path: "out/main".into(),
             reuse: false,
         }),
-    };
+    }
+}
+
+pub fn run(
+    judge: &Judge,
+    code: &str,
+    progress: Option<&Progress>,
+) -> anyhow::Result<(Verdict, Vec<StepReport>)> {
+    let compile = compile_step(judge, code);
     let run = Step {
         name: "run".into(),
         isolation: Isolation::Run {
