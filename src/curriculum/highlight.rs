@@ -38,9 +38,28 @@ pub fn highlight(language: &str, code: &str) -> String {
     generator.finalize()
 }
 
+/// Largest learner code highlighted; larger code is shown escaped, uncoloured.
+pub const MAX_HIGHLIGHTED_BYTES: usize = 32 * 1024;
+/// Longest line highlighted: the grammar's regular expressions run per line,
+/// and a pathological line is where backtracking could blow up.
+pub const MAX_HIGHLIGHTED_LINE: usize = 500;
+
+/// [`highlight`] for code nobody reviewed (a learner's submission): within
+/// [`MAX_HIGHLIGHTED_BYTES`] and [`MAX_HIGHLIGHTED_LINE`] it is coloured,
+/// beyond them only escaped, so the work stays bounded whatever was sent.
+pub fn highlight_untrusted(language: &str, code: &str) -> String {
+    let within_bounds = code.len() <= MAX_HIGHLIGHTED_BYTES
+        && code.lines().all(|line| line.len() <= MAX_HIGHLIGHTED_LINE);
+    if within_bounds {
+        highlight(language, code)
+    } else {
+        super::markdown::escape(code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::highlight;
+    use super::{highlight, highlight_untrusted};
 
     #[test]
     fn rust_keywords_are_marked_and_text_is_escaped() {
@@ -51,6 +70,16 @@ mod tests {
         );
         assert!(html.contains("&lt;b&gt;"), "{html}");
         assert!(!html.contains("<b>"));
+    }
+
+    #[test]
+    fn oversized_learner_code_is_escaped_not_highlighted() {
+        let long_line = format!("fn main() {{ let s = \"{}<\"; }}\n", "a".repeat(600));
+        assert_eq!(
+            highlight_untrusted("rust", &long_line),
+            super::super::markdown::escape(&long_line)
+        );
+        assert!(highlight_untrusted("rust", "fn main() {}\n").contains("hl-"));
     }
 
     #[test]
