@@ -539,6 +539,8 @@ async fn exports_stream_csv_and_json_and_work_with_a_token() {
         &f.app.db,
         token_user.id,
         &lockstep::auth::api_tokens::TokenName::parse("tools").unwrap(),
+        lockstep::auth::api_tokens::TokenScope::Read,
+        None,
     )
     .await
     .unwrap();
