@@ -75,6 +75,8 @@ async fn run() -> anyhow::Result<()> {
         &db,
         instructor.id,
         &lockstep::auth::api_tokens::TokenName::parse("bench").map_err(|e| anyhow::anyhow!(e))?,
+        lockstep::auth::api_tokens::TokenScope::Read,
+        None,
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;

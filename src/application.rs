@@ -22,7 +22,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::app::{self, AppState};
-use crate::config::{ServeSettings, Settings};
+use crate::config::{ProxyNetwork, ServeSettings, Settings};
 use crate::curriculum::{self, Programme};
 use crate::grading::judge::Judge;
 use crate::grading::pool::{self, Drained, PoolConfig};
@@ -50,6 +50,7 @@ struct WebNode {
     assets: Arc<Assets>,
     static_dir: PathBuf,
     jobs: JobLimits,
+    trusted_proxies: Vec<ProxyNetwork>,
 }
 
 /// The grading side of an application: how many workers, and the binary
@@ -139,6 +140,7 @@ impl Application {
                 {
                     Ok(state) => Some(AppState {
                         jobs: web.jobs,
+                        trusted_proxies: web.trusted_proxies.clone().into(),
                         ..state
                     }),
                     Err(error) => {
@@ -203,6 +205,7 @@ impl WebNode {
                 per_learner: serve.max_jobs_per_learner,
                 queued: serve.max_queued_jobs,
             },
+            trusted_proxies: serve.trusted_proxies.clone(),
         })
     }
 }
@@ -227,8 +230,10 @@ impl AppState {
             programme,
             assets,
             jobs: Default::default(),
+            trusted_proxies: Arc::new([]),
         };
         state.events.spawn_listener(state.db.clone());
+        state.events.spawn_session_evictor(state.auth.clone());
         Ok(state)
     }
 }
@@ -260,7 +265,11 @@ async fn grading_pool(
         tokio::task::spawn_blocking(move || {
             let (built, failed) =
                 judge.prebuild_examples(&programme, 1, &|| shutdown.is_cancelled());
-            tracing::info!(built, failed = failed.len(), "lesson examples in the build cache");
+            tracing::info!(
+                built,
+                failed = failed.len(),
+                "lesson examples in the build cache"
+            );
         })
     };
     let drained = pool::run(db, judge, programme, grading.config, shutdown).await;

@@ -3,8 +3,9 @@
 //! Each setting has one flag, one environment variable and one default; the
 //! README's configuration table lists them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::Args;
 
@@ -110,9 +111,109 @@ pub struct ServeSettings {
     /// Jobs that may wait in the grading queue at once; more get 429.
     #[arg(long, env = "LOCKSTEP_MAX_QUEUED_JOBS", default_value_t = 500)]
     pub max_queued_jobs: i64,
+
+    /// A reverse proxy (address or CIDR network) whose `X-Forwarded-For` /
+    /// `Forwarded` headers name the client; repeat, or separate with commas.
+    /// Requests from anywhere else are counted by their own address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "LOCKSTEP_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ProxyNetwork>,
+}
+
+/// An address or a CIDR network (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyNetwork {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl ProxyNetwork {
+    /// Whether `address` is in this network (IPv4-mapped IPv6 addresses
+    /// count as the IPv4 address they carry).
+    pub fn contains(&self, address: IpAddr) -> bool {
+        match (self.address, unmapped(address)) {
+            (IpAddr::V4(network), IpAddr::V4(address)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(network) & mask == u32::from(address) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(address)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(network) & mask == u128::from(address) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `address`, or the IPv4 address an IPv4-mapped IPv6 address carries.
+pub fn unmapped(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+impl FromStr for ProxyNetwork {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        let (address, prefix) = match value.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (value, None),
+        };
+        let address: IpAddr = address
+            .parse()
+            .map_err(|_| format!("{value:?} is not an IP address or a network like 10.0.0.0/8"))?;
+        let address = unmapped(address);
+        let most = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => most,
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= most)
+                .ok_or_else(|| format!("{value:?}: the prefix length must be 0 to {most}"))?,
+        };
+        Ok(Self { address, prefix })
+    }
 }
 
 // Paths inside the source tree, so `cargo run` works from any directory.
 const CURRICULUM_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/curriculum");
 const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
 const GRADER_DEPS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/grader/deps");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_networks_parse_and_contain_their_addresses() {
+        let net: ProxyNetwork = "10.1.0.0/16".parse().unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        let one: ProxyNetwork = "::1".parse().unwrap();
+        assert!(one.contains("::1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.1".parse().unwrap()));
+        let v6: ProxyNetwork = "2001:db8::/32".parse().unwrap();
+        assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
+        assert!(
+            "0.0.0.0/0"
+                .parse::<ProxyNetwork>()
+                .unwrap()
+                .contains("192.0.2.1".parse().unwrap())
+        );
+        for bad in ["proxy", "10.0.0.0/33", "10.0.0.0/x", ""] {
+            assert!(bad.parse::<ProxyNetwork>().is_err(), "{bad}");
+        }
+    }
+}

@@ -318,7 +318,13 @@ async fn sessions_slide_and_expire() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = set_cookie(&response, "lockstep_session").expect("the cookie is re-sent");
-    assert!(cookie.contains("Max-Age=1209600"), "{cookie}");
+    let max_age: u64 = cookie
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a Max-Age");
+    assert!((1_209_500..=1_209_600).contains(&max_age), "{cookie}");
     let days_left: f64 = sqlx::query_scalar!(
         r#"SELECT extract(epoch FROM expires_at - now())::float8 / 86400 AS "days_left!" FROM sessions"#
     )
@@ -345,12 +351,44 @@ async fn sessions_slide_and_expire() {
 async fn cookies_are_secure_behind_an_https_proxy() {
     let app = spawn_app().await;
     create_user(&app.db, "tls@example.com", "Tls", Role::Learner).await;
-    let browser = app.browser();
-    let token = browser.csrf_token().await;
-    let response = browser
-        .client
+    // Every request comes through the proxy, so cookies are sent by hand
+    // (a cookie jar would not send `Secure` cookies over plain HTTP).
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form_page = client
+        .get(format!("{}/login", app.base_url))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = set_cookie(&form_page, "__Host-lockstep_csrf")
+        .expect("a __Host- CSRF cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = meta_csrf(&form_page.text().await.unwrap());
+    // Without the prefix the cookie is not the one the proxy's clients get.
+    let plain = csrf_cookie.trim_start_matches("__Host-").to_string();
+    let response = client
         .post(format!("{}/login", app.base_url))
         .header("x-forwarded-proto", "https")
+        .header("cookie", &plain)
+        .form(&[
+            ("email", "tls@example.com"),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = client
+        .post(format!("{}/login", app.base_url))
+        .header("x-forwarded-proto", "https")
+        .header("cookie", &csrf_cookie)
         .form(&[
             ("email", "tls@example.com"),
             ("password", PASSWORD),
@@ -360,8 +398,13 @@ async fn cookies_are_secure_behind_an_https_proxy() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = set_cookie(&response, "lockstep_session").unwrap();
+    assert!(set_cookie(&response, "lockstep_session").is_none());
+    let cookie = set_cookie(&response, "__Host-lockstep_session").unwrap();
     assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert!(
+        cookie.contains("; Path=/;") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -504,7 +547,10 @@ async fn api_tokens_are_shown_once_work_as_bearer_and_can_be_revoked() {
     let app = spawn_app().await;
     let (browser, user) = signed_in(&app, "tok@example.com", Role::Learner).await;
     let response = browser
-        .post_form("/account/tokens", &[("name", "work laptop")])
+        .post_form(
+            "/account/tokens",
+            &[("name", "work laptop"), ("scope", "submit")],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
@@ -693,4 +739,533 @@ async fn account_fields_are_stored_as_given_and_rendered_escaped() {
     // The CSRF token in the page matches what forms post.
     let html = browser.page("/account").await;
     assert!(html.contains(&format!("value=\"{}\"", meta_csrf(&html))));
+}
+
+/// Posts the log-in form with a CSRF token already read, and these headers.
+async fn log_in_as(
+    browser: &common::auth::Browser,
+    token: &str,
+    email: &str,
+    password: &str,
+    headers: &[(&str, &str)],
+) -> StatusCode {
+    let mut request = browser
+        .client
+        .post(format!("{}/login", browser.base_url))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", token),
+        ]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().status()
+}
+
+async fn counter(db: &sqlx::PgPool, key: &str) -> Option<i32> {
+    sqlx::query_scalar!("SELECT attempts FROM throttle_counters WHERE key = $1", key)
+        .fetch_optional(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_are_counted_exactly() {
+    let app = spawn_app().await;
+    create_user(&app.db, "target@example.com", "Target", Role::Learner).await;
+    let attacker = app.browser();
+    let token = attacker.csrf_token().await;
+    let allowance = lockstep::auth::rate_limit::Limits::default().per_account_and_address;
+    let attempts = 3 * allowance;
+    let statuses = futures::future::join_all((0..attempts).map(|i| {
+        let (attacker, token) = (attacker.clone(), token.clone());
+        async move {
+            log_in_as(
+                &attacker,
+                &token,
+                "target@example.com",
+                &format!("guess number {i}"),
+                &[],
+            )
+            .await
+        }
+    }))
+    .await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    // Exactly the allowance reached the password check; every attempt was counted.
+    assert_eq!(checked, allowance as usize, "{statuses:?}");
+    assert_eq!(refused, (attempts - allowance) as usize, "{statuses:?}");
+    assert_eq!(
+        counter(
+            &app.db,
+            "login:account-address:target@example.com 127.0.0.1"
+        )
+        .await,
+        Some(attempts)
+    );
+    assert_eq!(
+        counter(&app.db, "login:account:target@example.com").await,
+        Some(attempts)
+    );
+    // The counters are in PostgreSQL: another web node on the same database
+    // refuses too, before any password is checked.
+    let other_node = spawn_app_with(app.db.clone()).await;
+    let elsewhere = other_node.browser();
+    let token = elsewhere.csrf_token().await;
+    assert_eq!(
+        log_in_as(&elsewhere, &token, "target@example.com", PASSWORD, &[]).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_address_is_used_only_from_a_trusted_proxy() {
+    // No trusted proxy: X-Forwarded-For is the client's say-so and ignored;
+    // every attempt counts against the peer's own address.
+    let direct = spawn_app().await;
+    create_user(&direct.db, "victim@example.com", "Victim", Role::Learner).await;
+    let attacker = direct.browser();
+    let token = attacker.csrf_token().await;
+    let allowance = lockstep::auth::rate_limit::Limits::default().per_account_and_address;
+    for i in 0..allowance {
+        let forged = format!("198.51.100.{i}");
+        let status = log_in_as(
+            &attacker,
+            &token,
+            "victim@example.com",
+            "wrong password",
+            &[("x-forwarded-for", &forged)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let status = log_in_as(
+        &attacker,
+        &token,
+        "victim@example.com",
+        "wrong password",
+        &[("x-forwarded-for", "198.51.100.200")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new forged address gains nothing"
+    );
+    assert_eq!(
+        counter(&direct.db, "login:address:198.51.100.200").await,
+        None
+    );
+
+    // Behind a trusted proxy: each client is counted by its own address.
+    let (db, _) = common::fresh_database().await;
+    let proxied = common::spawn_app_behind(db, vec!["127.0.0.1".parse().unwrap()]).await;
+    create_user(&proxied.db, "victim@example.com", "Victim", Role::Learner).await;
+    let attacker = proxied.browser();
+    let token = attacker.csrf_token().await;
+    let from = |address: &'static str| [("x-forwarded-for", address)];
+    for _ in 0..allowance {
+        let status = log_in_as(
+            &attacker,
+            &token,
+            "victim@example.com",
+            "wrong password",
+            &from("203.0.113.7"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(
+        log_in_as(
+            &attacker,
+            &token,
+            "victim@example.com",
+            "wrong password",
+            &from("203.0.113.7")
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Prepending a forged hop does not help: the proxy's own entry is believed.
+    assert_eq!(
+        log_in_as(
+            &attacker,
+            &token,
+            "victim@example.com",
+            "wrong password",
+            &from("192.0.2.99, 203.0.113.7")
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The owner, at another address behind the same proxy, still signs in.
+    let owner = proxied.browser();
+    let owner_token = owner.csrf_token().await;
+    assert_eq!(
+        log_in_as(
+            &owner,
+            &owner_token,
+            "victim@example.com",
+            PASSWORD,
+            &from("203.0.113.8")
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        counter(&proxied.db, "login:address:203.0.113.7").await,
+        Some(allowance + 2)
+    );
+    // IPv6 clients are counted per /64.
+    for address in ["2001:db8:0:1::1", "2001:db8:0:1:ffff::2"] {
+        let _ = log_in_as(
+            &attacker,
+            &token,
+            "nobody@example.com",
+            "wrong password",
+            &[("forwarded", &format!("for=\"[{address}]:4711\""))],
+        )
+        .await;
+    }
+    assert_eq!(
+        counter(&proxied.db, "login:address:2001:db8:0:1::/64").await,
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn sign_up_is_throttled_per_address() {
+    let app = spawn_app().await;
+    let allowance = lockstep::auth::rate_limit::Limits::default().signups_per_address;
+    for n in 0..allowance {
+        app.browser()
+            .sign_up(&format!("new{n}@example.com"), "New")
+            .await;
+    }
+    let response = app
+        .browser()
+        .post_form(
+            "/signup",
+            &[
+                ("email", "one-too-many@example.com"),
+                ("display_name", "Late"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(users, i64::from(allowance));
+    // A form with mistakes is not counted: fixing a typo costs nothing.
+    let (db, _) = common::fresh_database().await;
+    let fresh = spawn_app_with(db).await;
+    let response = fresh
+        .browser()
+        .post_form(
+            "/signup",
+            &[("email", "x@example.com"), ("password", "short")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(counter(&fresh.db, "signup:address:127.0.0.1").await, None);
+}
+
+/// Creates a token through the account page and returns its secret.
+async fn make_token(browser: &common::auth::Browser, name: &str, scope: &str) -> String {
+    let response = browser
+        .post_form("/account/tokens", &[("name", name), ("scope", scope)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    let start = html.find("lst_").expect("the new token is shown");
+    html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// Waits (at most 5 s) for a streaming response to end.
+async fn ends(mut stream: reqwest::Response) -> bool {
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn a_password_reset_revokes_tokens_and_ends_event_streams() {
+    let app = spawn_app().await;
+    let (browser, user) = signed_in(&app, "reset@example.com", Role::Learner).await;
+    let secret = make_token(&browser, "laptop", "submit").await;
+    let cli = reqwest::Client::new();
+    let me = |secret: String| {
+        let cli = cli.clone();
+        let url = format!("{}/api/me", app.base_url);
+        async move {
+            cli.get(url)
+                .bearer_auth(secret)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(me(secret.clone()).await, StatusCode::OK);
+    let by_token = cli
+        .get(format!("{}/api/events", app.base_url))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_token.status(), StatusCode::OK);
+    let by_cookie = browser.get("/api/events").await;
+    assert_eq!(by_cookie.status(), StatusCode::OK);
+
+    // What `lockstep user reset-password` does.
+    let hash = lockstep::auth::password::hash(
+        &lockstep::auth::password::NewPassword::parse("a brand new passphrase").unwrap(),
+    )
+    .await
+    .unwrap();
+    lockstep::auth::users::set_password(&app.db, &user.email, &hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(me(secret.clone()).await, StatusCode::UNAUTHORIZED);
+    assert!(ends(by_token).await, "the token's event stream ended");
+    assert!(ends(by_cookie).await, "the session's event stream ended");
+    // The node's session cache heard of it too (no need to wait out its TTL).
+    let mut status = StatusCode::OK;
+    for _ in 0..20 {
+        status = browser.get("/api/me").await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A role change revokes tokens too.
+    let (teacher, teacher_user) = signed_in(&app, "teach@example.com", Role::Learner).await;
+    let secret = make_token(&teacher, "export", "read").await;
+    assert_eq!(me(secret.clone()).await, StatusCode::OK);
+    lockstep::auth::users::set_role(&app.db, &teacher_user.email, Role::Instructor)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(me(secret).await, StatusCode::UNAUTHORIZED);
+    // Log-out ends the session's stream as well.
+    let stream = teacher.get("/api/events").await;
+    assert_eq!(
+        teacher.post_form("/logout", &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(ends(stream).await, "log-out ended the stream");
+}
+
+#[tokio::test]
+async fn a_token_cannot_create_tokens_and_a_read_only_token_changes_nothing() {
+    let app = spawn_app().await;
+    let (browser, _) = signed_in(&app, "tok@example.com", Role::Learner).await;
+    let read = make_token(&browser, "exports", "read").await;
+    let submit = make_token(&browser, "editor", "submit").await;
+    let cli = reqwest::Client::new();
+    let tokens = || async {
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM api_tokens WHERE revoked_at IS NULL"#
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    let token_id: i64 = sqlx::query_scalar!("SELECT id FROM api_tokens WHERE name = 'exports'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    for secret in [&read, &submit] {
+        for path in [
+            "/account/tokens".to_string(),
+            format!("/account/tokens/{token_id}/revoke"),
+        ] {
+            let response = cli
+                .post(format!("{}{path}", app.base_url))
+                .bearer_auth(secret)
+                .form(&[("name", "minted"), ("scope", "submit")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+    }
+    assert_eq!(tokens().await, 2, "no token minted or revoked by a token");
+
+    // Read-only: reads work, changes are refused before any handler runs.
+    let response = cli
+        .get(format!("{}/api/me", app.base_url))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = cli
+        .post(format!(
+            "{}/api/exercises/versioned-store/submissions",
+            app.base_url
+        ))
+        .bearer_auth(&read)
+        .json(&serde_json::json!({ "code": "pub fn f() {}" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("read-only"),
+        "{body}"
+    );
+    let submissions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM submissions"#)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(submissions, 0);
+
+    // An expired token is refused.
+    sqlx::query!(
+        "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'editor'"
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let response = cli
+        .get(format!("{}/api/me", app.base_url))
+        .bearer_auth(&submit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // A lifetime out of range is a clear field error.
+    let response = browser
+        .post_form(
+            "/account/tokens",
+            &[("name", "forever"), ("expires_in_days", "9999")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("lifetime of 1 to 365 days")
+    );
+}
+
+#[tokio::test]
+async fn security_headers_no_store_hsts_and_host_cookies_are_present() {
+    let app = spawn_app().await;
+    // Signed out, plain HTTP: a cacheable public page, no HSTS.
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+    assert_ne!(
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    assert!(set_cookie(&response, "lockstep_csrf").is_some());
+
+    // Signed in: every page and API answer is no-store.
+    let (browser, _) = signed_in(&app, "hdr@example.com", Role::Learner).await;
+    for path in ["/dashboard", "/account", "/api/me", "/"] {
+        let response = browser.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+
+    // Over HTTPS (a TLS proxy says so): HSTS, and `__Host-` cookies.
+    let response = app
+        .client
+        .get(format!("{}/", app.base_url))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let cookie = set_cookie(&response, "__Host-lockstep_csrf").expect("a __Host- CSRF cookie");
+    assert!(
+        cookie.contains("; Path=/;") && cookie.ends_with("; Secure") && !cookie.contains("Domain")
+    );
+}
+
+#[tokio::test]
+async fn sessions_end_at_their_absolute_lifetime_however_busy() {
+    let app = spawn_app().await;
+    let (browser, _) = signed_in(&app, "busy@example.com", Role::Learner).await;
+    // Used a minute ago, but begun longer ago than the absolute lifetime.
+    sqlx::query!(
+        "UPDATE sessions SET created_at = now() - make_interval(secs => $1) - interval '1 minute',
+                             expires_at = now() + interval '13 days'",
+        lockstep::auth::session::ABSOLUTE_LIFETIME.as_secs_f64(),
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let other_node = spawn_app_with(app.db.clone()).await;
+    let response = browser
+        .client
+        .get(format!("{}/api/me", other_node.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // And a slide never pushes the expiry past it.
+    let (browser, _) = signed_in(&app, "slide@example.com", Role::Learner).await;
+    sqlx::query!(
+        "UPDATE sessions SET created_at = now() - make_interval(secs => $1) + interval '1 day',
+                             expires_at = now() + interval '1 hour'
+          WHERE user_id = (SELECT id FROM users WHERE email = 'slide@example.com')",
+        lockstep::auth::session::ABSOLUTE_LIFETIME.as_secs_f64(),
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let third_node = spawn_app_with(app.db.clone()).await;
+    let response = browser
+        .client
+        .get(format!("{}/api/me", third_node.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let hours_left: f64 = sqlx::query_scalar!(
+        r#"SELECT extract(epoch FROM s.expires_at - now())::float8 / 3600 AS "hours!"
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'slide@example.com'"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(hours_left > 23.0 && hours_left <= 24.0, "{hours_left}");
 }

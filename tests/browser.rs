@@ -222,6 +222,25 @@ async fn a_learner_signs_up_runs_an_example_fails_fixes_and_sees_progress() {
         )
         .await;
     browser.wait_for("#after .history-diff", 5).await;
+    // A diff is fetched when it is opened, not with the list.
+    assert!(
+        browser
+            .execute(
+                "return document.querySelectorAll('#after .history-diff pre.diff').length;",
+                json!([]),
+            )
+            .await
+            == json!(0)
+    );
+    browser
+        .execute(
+            "document.querySelector('#after .history-diff summary').click();",
+            json!([]),
+        )
+        .await;
+    browser
+        .wait_for("#after .history-diff[open] pre.diff", 5)
+        .await;
     let solution = browser.wait_for("#after .solution pre.code", 10).await;
     assert!(!browser.text(&solution).await.is_empty());
     browser

@@ -351,10 +351,10 @@ async fn the_drill_down_shows_timeline_code_diff_and_takes_comments() {
         .await;
     assert!(page.contains("hl-"), "highlighted code");
     assert!(
-        page.contains("<span class=\"diff-removed\">-    1</span>"),
+        page.contains("<span class=\"diff-del\">-     1</span>"),
         "{page}"
     );
-    assert!(page.contains("<span class=\"diff-added\">+    2</span>"));
+    assert!(page.contains("<span class=\"diff-add\">+     2</span>"));
     assert!(page.contains(&format!("Previous: #{}", f.ada_submissions[0])));
     assert!(page.contains("m-ada"));
 
@@ -539,6 +539,8 @@ async fn exports_stream_csv_and_json_and_work_with_a_token() {
         &f.app.db,
         token_user.id,
         &lockstep::auth::api_tokens::TokenName::parse("tools").unwrap(),
+        lockstep::auth::api_tokens::TokenScope::Read,
+        None,
     )
     .await
     .unwrap();

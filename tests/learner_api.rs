@@ -372,8 +372,17 @@ async fn history_lists_diffs_and_a_pass_on_an_old_version_is_marked_out_of_date(
     .unwrap();
 
     let fragment = ada.page(&format!("/exercises/{EXERCISE}/history")).await;
-    assert!(fragment.contains("<span class=\"diff-del\">- fn attempt() { 1 }"));
-    assert!(fragment.contains("<span class=\"diff-add\">+ fn attempt() { 2 }"));
+    // The list links each change; the diff itself is loaded on demand.
+    let diff_url = format!("/exercises/{EXERCISE}/history/{pass}/diff");
+    assert!(fragment.contains(&format!("data-diff-url=\"{diff_url}\"")));
+    let list = &fragment[fragment.find("id=\"history-heading\"").unwrap()..];
+    assert!(!list.contains("diff-del"), "no diff computed for the list");
+    let diff = ada.page(&format!("{diff_url}?partial=1")).await;
+    assert!(diff.contains("<span class=\"diff-del\">- fn attempt() { 1 }"));
+    assert!(diff.contains("<span class=\"diff-add\">+ fn attempt() { 2 }"));
+    assert!(diff.contains("+1</span>"), "{diff}");
+    let page = ada.page(&diff_url).await;
+    assert!(page.contains("Back to the exercise") && page.contains("diff-add"));
     assert!(fragment.contains("1 of 3 tests pass") && fragment.contains("all 3 tests pass"));
     assert!(fragment.contains("changed since you passed it"));
     assert!(fragment.contains(&format!("submission #{pass}")));
@@ -404,6 +413,11 @@ async fn history_lists_diffs_and_a_pass_on_an_old_version_is_marked_out_of_date(
     assert_eq!(
         bob.get("/exercises/nope/history").await.status(),
         StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        bob.get(&diff_url).await.status(),
+        StatusCode::NOT_FOUND,
+        "another learner's diff"
     );
 }
 
@@ -468,4 +482,87 @@ async fn an_instructors_comment_shows_escaped_in_the_learners_history_and_nobody
         assert!(!page.contains("And a second thought."));
         assert!(!page.contains("class=\"comment\""));
     }
+}
+
+#[tokio::test]
+async fn the_history_of_fifty_large_alternating_submissions_is_paged_and_each_diff_is_bounded() {
+    use lockstep::progress::{diff, history};
+    let app = common::spawn_app().await;
+    let (ada, user) = signed_in(&app, "ada@example.com", Role::Learner).await;
+    // 64 KiB each, and every other submission shares almost no line with the
+    // one before: the worst case for a line diff.
+    let sevens: String = (0..32 * 1024).map(|i| format!("{}\n", i % 7)).collect();
+    let fives: String = (0..32 * 1024).map(|i| format!("{}\n", i % 5)).collect();
+    let mut ids = Vec::new();
+    for n in 0..50 {
+        let code = if n % 2 == 0 { &sevens } else { &fives };
+        ids.push(graded(&app.db, user.id, EXERCISE, "h", code, false).await);
+    }
+
+    let started = std::time::Instant::now();
+    let response = ada.get(&format!("/exercises/{EXERCISE}/history")).await;
+    let first_page_took = started.elapsed();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    println!(
+        "history of 50 × 64 KiB: first page {first_page_took:?}, {} bytes",
+        html.len()
+    );
+    assert!(
+        first_page_took < std::time::Duration::from_secs(1),
+        "{first_page_took:?}"
+    );
+    // The list carries neither code nor diffs: its size does not depend on them.
+    assert_eq!(
+        html.matches("class=\"history-entry\"").count(),
+        history::PAGE_SIZE as usize
+    );
+    assert!(html.len() < 32 * 1024, "{} bytes", html.len());
+    assert!(!html.contains("diff-add"));
+
+    // Paging with `before` lists every submission exactly once.
+    let mut seen = Vec::new();
+    let mut path = format!("/exercises/{EXERCISE}/history");
+    loop {
+        let page = ada.page(&path).await;
+        for part in page.split("<span class=\"history-id\">#").skip(1) {
+            seen.push(part.split('<').next().unwrap().parse::<i64>().unwrap());
+        }
+        let marker = "class=\"history-older\" href=\"";
+        let Some(start) = page.find(marker) else {
+            break;
+        };
+        let href: String = page[start + marker.len()..]
+            .chars()
+            .take_while(|c| *c != '#' && *c != '"')
+            .collect();
+        let before = href.split("before=").nth(1).unwrap();
+        path = format!("/exercises/{EXERCISE}/history?before={before}");
+    }
+    ids.reverse();
+    assert_eq!(seen, ids);
+
+    // One diff on demand: at most `MAX_LINES` lines, the rest counted.
+    let started = std::time::Instant::now();
+    let diff_html = ada
+        .page(&format!(
+            "/exercises/{EXERCISE}/history/{}/diff?partial=1",
+            ids[0]
+        ))
+        .await;
+    println!(
+        "one diff of 64 KiB against 64 KiB: {:?}, {} bytes",
+        started.elapsed(),
+        diff_html.len()
+    );
+    let lines: usize = ["add", "del", "same", "gap"]
+        .iter()
+        .map(|kind| {
+            diff_html
+                .matches(&format!("<span class=\"diff-{kind}\">"))
+                .count()
+        })
+        .sum();
+    assert!(lines > 0 && lines <= diff::MAX_LINES, "{lines} lines");
+    assert!(diff_html.contains("more lines of changes are not shown"));
 }

@@ -137,9 +137,15 @@ async fn an_api_token_submits_without_a_browser() {
     let app = common::spawn_app().await;
     let (_, ada) = signed_in(&app, "ada@example.com", Role::Learner).await;
     let name = lockstep::auth::api_tokens::TokenName::parse("cli").unwrap();
-    let (_, secret) = lockstep::auth::api_tokens::create(&app.db, ada.id, &name)
-        .await
-        .unwrap();
+    let (_, secret) = lockstep::auth::api_tokens::create(
+        &app.db,
+        ada.id,
+        &name,
+        lockstep::auth::api_tokens::TokenScope::Submit,
+        None,
+    )
+    .await
+    .unwrap();
     let client = reqwest::Client::new();
     let response = client
         .post(format!(

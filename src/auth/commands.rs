@@ -30,7 +30,7 @@ pub enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
-    /// Change an account's role.
+    /// Change an account's role (its API tokens are revoked).
     SetRole {
         /// The account's email address.
         #[arg(long)]
@@ -39,7 +39,7 @@ pub enum UserCommand {
         #[arg(long)]
         role: Role,
     },
-    /// Set a new password (prompted for, or read from stdin) and sign the account out everywhere.
+    /// Set a new password (prompted for, or read from stdin), sign the account out everywhere and revoke its API tokens.
     ResetPassword {
         /// The account's email address.
         #[arg(long)]
@@ -95,7 +95,10 @@ async fn execute(db: &PgPool, command: UserCommand) -> Result<()> {
             let Some(user) = users::set_role(db, &email, role).await? else {
                 bail!("no account has the email {email}");
             };
-            println!("{} is now {}", user.email, user.role);
+            println!(
+                "{} is now {}; its API tokens were revoked",
+                user.email, user.role
+            );
         }
         UserCommand::ResetPassword { email } => {
             if users::find_by_email(db, &email).await?.is_none() {
@@ -107,7 +110,7 @@ async fn execute(db: &PgPool, command: UserCommand) -> Result<()> {
                 bail!("no account has the email {email}");
             };
             println!(
-                "password changed for {}; all its sessions ended",
+                "password changed for {}; all its sessions ended and API tokens revoked",
                 user.email
             );
         }

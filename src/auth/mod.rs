@@ -6,8 +6,8 @@
 //! work.
 //!
 //! Passwords are Argon2id ([`password`]); sessions live in PostgreSQL with a
-//! short in-process cache ([`session`]); log-in attempts are throttled in
-//! memory ([`rate_limit`]). Operators manage accounts with `lockstep user …`
+//! short in-process cache ([`session`]); log-in and sign-up attempts are
+//! throttled with counters in PostgreSQL ([`rate_limit`]). Operators manage accounts with `lockstep user …`
 //! ([`commands`]).
 
 pub mod api_tokens;
@@ -27,8 +27,8 @@ pub use users::{Role, User};
 pub struct Auth {
     /// Sessions and their cache.
     pub sessions: session::SessionStore,
-    /// Failed log-in counters.
-    pub login_limiter: rate_limit::LoginLimiter,
+    /// Allowances of log-in and sign-up attempts.
+    pub limits: rate_limit::Limits,
     /// Grading jobs per learner.
     pub submission_limiter: rate_limit::SubmissionLimiter,
 }

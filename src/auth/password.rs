@@ -3,10 +3,14 @@
 //! The `argon2` crate's defaults are exactly OWASP's first recommendation
 //! (Argon2id, m = 19 MiB, t = 2, p = 1); hashes are PHC strings, so the
 //! parameters travel with each hash and can be raised later without a
-//! migration. Hashing costs tens of milliseconds of CPU, so it runs on the
-//! blocking pool, never on an async worker thread.
+//! migration. Hashing costs tens of milliseconds of CPU and 19 MiB of
+//! memory, so it runs on the blocking pool, never on an async worker thread,
+//! and at most one per core at once ([`TURNS`]): a burst of sign-ups or
+//! log-ins waits its turn instead of taking gigabytes.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
+
+use tokio::sync::Semaphore;
 
 use anyhow::{Context, Result};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -47,12 +51,23 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
+/// Hashes and verifications running at once: one per core (more would
+/// only add memory and latency, not throughput).
+static TURNS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
+/// Runs an Argon2 computation on the blocking pool once a turn is free.
+async fn with_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _turn = TURNS.acquire().await.context("password hashing turns")?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("password hashing task")
+}
+
 /// Hashes `password` into a PHC string (Argon2id, random salt).
 pub async fn hash(password: &NewPassword) -> Result<String> {
     let password = password.0.clone();
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .context("password hashing task")?
+    with_turn(move || hash_blocking(&password)).await?
 }
 
 fn hash_blocking(password: &str) -> Result<String> {
@@ -67,7 +82,7 @@ fn hash_blocking(password: &str) -> Result<String> {
 /// unknown email takes as long to refuse as a wrong password.
 pub async fn verify(password: &str, stored: Option<String>) -> Result<bool> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || {
+    with_turn(move || -> Result<bool> {
         let (hash, real) = match stored {
             Some(hash) => (hash, true),
             None => (dummy_hash()?.to_string(), false),
@@ -77,8 +92,7 @@ pub async fn verify(password: &str, stored: Option<String>) -> Result<bool> {
             .is_ok();
         Ok(matches && real)
     })
-    .await
-    .context("password verification task")?
+    .await?
 }
 
 /// A hash of a random password, made once, with the same parameters as real ones.

@@ -1,149 +1,228 @@
-//! Log-in throttling, per account and per client address.
+//! Throttles: log-in and sign-up attempts, per account and per client
+//! address, counted in PostgreSQL; and grading jobs per learner, in memory.
 //!
-//! Failed log-ins are counted in fixed windows; once an account or an address
-//! has used its allowance, further attempts are refused with 429 and a
-//! `Retry-After` until the window ends — before any password is checked, so
-//! a guesser gains nothing by continuing. A successful log-in clears the
-//! account's count.
+//! Log-in and sign-up counters live in `throttle_counters`, so every web
+//! node behind a load balancer counts against the same allowance and a
+//! restart forgets nothing. Each attempt is counted **before** it is judged,
+//! in one atomic upsert per attempt: a burst of parallel guesses is counted
+//! exactly, and only the allowance of them ever reaches the (costly) password
+//! check; the rest get 429 with `Retry-After` until the window ends.
 //!
-//! The counters live **in memory, per process**: they reset when the server
-//! restarts, and each `serve` node behind a load balancer counts on its own
-//! (an attacker spreading over N nodes gets N allowances). That is an
-//! accepted trade-off for now; a shared limit would move these counters to
-//! PostgreSQL.
+//! Log-in attempts are counted three ways, so that a guesser cannot lock the
+//! account's owner out: per account *and* address (the tight allowance: one
+//! source guessing one account), per address (one source trying many
+//! accounts), and per account from anywhere (a wide backstop against guesses
+//! spread over many addresses). A guesser at one address exhausts only its
+//! own allowances; the owner, elsewhere, still signs in. A successful log-in
+//! clears the account's counts and gives the address its attempt back.
+//!
+//! Addresses are counted as the client's (see `web::visitor` for proxies);
+//! IPv6 addresses by their /64, since one subscriber usually holds a whole
+//! /64 and could otherwise rotate through it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The allowances.
+use sqlx::PgPool;
+
+/// The allowances of log-in and sign-up attempts.
 #[derive(Clone, Copy, Debug)]
-pub struct LoginLimits {
-    /// Length of a counting window.
-    pub window: Duration,
-    /// Failed attempts allowed per account (email, any case) per window.
-    pub per_account: u32,
-    /// Failed attempts allowed per client address per window.
-    pub per_address: u32,
+pub struct Limits {
+    /// Length of a log-in counting window.
+    pub login_window: Duration,
+    /// Log-in attempts per account from one address per window.
+    pub per_account_and_address: i32,
+    /// Log-in attempts per account from all addresses per window.
+    pub per_account: i32,
+    /// Log-in attempts per address per window.
+    pub per_address: i32,
+    /// Length of a sign-up counting window.
+    pub signup_window: Duration,
+    /// Sign-ups per address per window.
+    pub signups_per_address: i32,
 }
 
-impl Default for LoginLimits {
+impl Default for Limits {
     fn default() -> Self {
         Self {
-            window: Duration::from_secs(15 * 60),
-            per_account: 10,
+            login_window: Duration::from_secs(15 * 60),
+            per_account_and_address: 10,
+            per_account: 100,
             per_address: 50,
+            signup_window: Duration::from_secs(60 * 60),
+            signups_per_address: 20,
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Account(String),
-    Address(IpAddr),
+/// An attempt refused: how long until the next may be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Until the fullest window ends.
+    pub retry_after: Duration,
 }
 
-/// One counting window: when it began and what it has counted (failed
-/// log-ins, or grading jobs started).
+/// How an address is counted: IPv4 as itself, IPv6 by its /64 prefix.
+pub fn address_key(address: IpAddr) -> String {
+    match crate::config::unmapped(address) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !(u128::MAX >> 64);
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+        }
+    }
+}
+
+fn account_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Counts a log-in attempt for `email` from `address`; `Err` when any of
+/// its allowances is used up (the password must then not be checked).
+pub async fn attempt_log_in(
+    db: &PgPool,
+    limits: &Limits,
+    email: &str,
+    address: Option<IpAddr>,
+) -> Result<Result<(), Refused>, sqlx::Error> {
+    let account = account_key(email);
+    let mut keys = vec![(format!("login:account:{account}"), limits.per_account)];
+    if let Some(address) = address.map(address_key) {
+        keys.push((
+            format!("login:account-address:{account} {address}"),
+            limits.per_account_and_address,
+        ));
+        keys.push((format!("login:address:{address}"), limits.per_address));
+    }
+    count(db, &keys, limits.login_window).await
+}
+
+/// After a successful log-in: the account's counts are cleared, and the
+/// address gets this attempt back (a classroom behind one address signs in
+/// without using up its allowance).
+pub async fn logged_in(
+    db: &PgPool,
+    email: &str,
+    address: Option<IpAddr>,
+) -> Result<(), sqlx::Error> {
+    let account = account_key(email);
+    let address = address.map(address_key);
+    let cleared = vec![
+        format!("login:account:{account}"),
+        format!(
+            "login:account-address:{account} {}",
+            address.as_deref().unwrap_or_default()
+        ),
+    ];
+    let refunded = address.map(|a| format!("login:address:{a}"));
+    sqlx::query!(
+        "WITH cleared AS (DELETE FROM throttle_counters WHERE key = ANY($1))
+         UPDATE throttle_counters SET attempts = greatest(attempts - 1, 0) WHERE key = $2",
+        &cleared,
+        refunded,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Counts a sign-up from `address` (before its password is hashed); `Err`
+/// when the address has used its allowance.
+pub async fn attempt_sign_up(
+    db: &PgPool,
+    limits: &Limits,
+    address: Option<IpAddr>,
+) -> Result<Result<(), Refused>, sqlx::Error> {
+    let Some(address) = address.map(address_key) else {
+        return Ok(Ok(()));
+    };
+    let keys = [(
+        format!("signup:address:{address}"),
+        limits.signups_per_address,
+    )];
+    count(db, &keys, limits.signup_window).await
+}
+
+/// Adds one attempt to each key, atomically, and says whether every key is
+/// still within its allowance.
+async fn count(
+    db: &PgPool,
+    keys: &[(String, i32)],
+    window: Duration,
+) -> Result<Result<(), Refused>, sqlx::Error> {
+    // One fixed order, so two statements over the same keys cannot deadlock.
+    let mut sorted: Vec<&(String, i32)> = keys.iter().collect();
+    sorted.sort();
+    let names: Vec<String> = sorted.iter().map(|(key, _)| key.clone()).collect();
+    let counted = sqlx::query!(
+        r#"INSERT INTO throttle_counters AS c (key, window_started_at, attempts)
+           SELECT key, now(), 1 FROM UNNEST($1::text[]) AS key
+           ON CONFLICT (key) DO UPDATE SET
+               window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(secs => $2)
+                                        THEN now() ELSE c.window_started_at END,
+               attempts = CASE WHEN c.window_started_at <= now() - make_interval(secs => $2)
+                               THEN 1 ELSE c.attempts + 1 END
+           RETURNING key AS "key!", attempts AS "attempts!",
+                     extract(epoch FROM window_started_at + make_interval(secs => $2) - now())::float8
+                         AS "seconds_left!""#,
+        &names,
+        window.as_secs_f64(),
+    )
+    .fetch_all(db)
+    .await?;
+    if rand_byte() == 0 {
+        sweep(db, window).await?;
+    }
+    let allowance: HashMap<&str, i32> = keys.iter().map(|(k, a)| (k.as_str(), *a)).collect();
+    let wait = counted
+        .iter()
+        .filter(|row| row.attempts > allowance.get(row.key.as_str()).copied().unwrap_or(0))
+        .map(|row| row.seconds_left.max(1.0))
+        .fold(None, |most: Option<f64>, left| {
+            Some(most.map_or(left, |m| m.max(left)))
+        });
+    Ok(match wait {
+        Some(seconds) => Err(Refused {
+            retry_after: Duration::from_secs_f64(seconds.ceil()),
+        }),
+        None => Ok(()),
+    })
+}
+
+/// Deletes counters whose window ended long ago (about one call in 256
+/// does it, so the table stays small without a background task).
+async fn sweep(db: &PgPool, window: Duration) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM throttle_counters
+          WHERE window_started_at < now() - make_interval(secs => $1) - interval '1 day'",
+        window.as_secs_f64(),
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+fn rand_byte() -> u8 {
+    let mut byte = [0u8; 1];
+    getrandom::fill(&mut byte).expect("the operating system's random number generator");
+    byte[0]
+}
+
+/// One counting window of [`SubmissionLimiter`]: when it began and how many
+/// jobs it has counted.
 struct Window {
     started: Instant,
     count: u32,
 }
 
-/// Counts failed log-ins; see the module documentation.
-pub struct LoginLimiter {
-    limits: LoginLimits,
-    // Held for a map operation only, never across an `.await`.
-    windows: Mutex<HashMap<Key, Window>>,
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        Self::new(LoginLimits::default())
-    }
-}
-
-/// Past this many tracked keys, finished windows are swept.
+/// Past this many tracked learners, finished windows are swept.
 const SWEEP_AT: usize = 50_000;
-
-impl LoginLimiter {
-    /// A limiter with these allowances.
-    pub fn new(limits: LoginLimits) -> Self {
-        Self {
-            limits,
-            windows: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Err(wait)` when `email` or `address` has no attempts left.
-    pub fn check(&self, email: &str, address: Option<IpAddr>) -> Result<(), Duration> {
-        let windows = self.lock();
-        let now = Instant::now();
-        let mut wait = None;
-        for (key, allowance) in self.keys(email, address) {
-            if let Some(window) = windows.get(&key) {
-                let age = now.duration_since(window.started);
-                if age < self.limits.window && window.count >= allowance {
-                    let left = self.limits.window - age;
-                    wait = Some(wait.map_or(left, |w: Duration| w.max(left)));
-                }
-            }
-        }
-        wait.map_or(Ok(()), Err)
-    }
-
-    /// Counts a failed attempt against `email` and `address`.
-    pub fn record_failure(&self, email: &str, address: Option<IpAddr>) {
-        let mut windows = self.lock();
-        let now = Instant::now();
-        if windows.len() >= SWEEP_AT {
-            let length = self.limits.window;
-            windows.retain(|_, w| now.duration_since(w.started) < length);
-        }
-        for (key, _) in self.keys(email, address) {
-            let window = windows.entry(key).or_insert(Window {
-                started: now,
-                count: 0,
-            });
-            if now.duration_since(window.started) >= self.limits.window {
-                *window = Window {
-                    started: now,
-                    count: 0,
-                };
-            }
-            window.count += 1;
-        }
-    }
-
-    /// Clears the account's count after a successful log-in (the address
-    /// keeps its count: one address trying many accounts stays throttled).
-    pub fn record_success(&self, email: &str) {
-        self.lock()
-            .remove(&Key::Account(email.trim().to_lowercase()));
-    }
-
-    fn keys(&self, email: &str, address: Option<IpAddr>) -> Vec<(Key, u32)> {
-        let mut keys = vec![(
-            Key::Account(email.trim().to_lowercase()),
-            self.limits.per_account,
-        )];
-        if let Some(address) = address {
-            keys.push((Key::Address(address), self.limits.per_address));
-        }
-        keys
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Window>> {
-        self.windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// Grading jobs a learner may start per window, before 429.
 ///
-/// In memory and per process, like [`LoginLimiter`]: it exists to keep one
+/// In memory and per process: it exists to keep one
 /// learner (or a runaway editor plugin) from filling the queue, not as a
 /// cluster-wide quota.
 pub struct SubmissionLimiter {
@@ -203,28 +282,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accounts_and_addresses_run_out_separately() {
-        let limiter = LoginLimiter::new(LoginLimits {
-            window: Duration::from_secs(60),
-            per_account: 2,
-            per_address: 3,
-        });
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!(limiter.check("a@x.io", Some(ip)).is_ok());
-        limiter.record_failure("a@x.io", Some(ip));
-        limiter.record_failure("A@x.io ", Some(ip));
-        let wait = limiter.check("a@x.io", None).unwrap_err();
-        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
-        // Another account from the same address has one attempt left.
-        assert!(limiter.check("b@x.io", Some(ip)).is_ok());
-        limiter.record_failure("b@x.io", Some(ip));
-        assert!(limiter.check("c@x.io", Some(ip)).is_err());
-        assert!(
-            limiter
-                .check("c@x.io", Some("192.0.2.2".parse().unwrap()))
-                .is_ok()
+    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
+        let a = address_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = address_key("2001:db8:1:2:ffff::9".parse().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_ne!(a, address_key("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(
+            address_key("::ffff:192.0.2.1".parse().unwrap()),
+            "192.0.2.1"
         );
-        limiter.record_success("b@x.io");
-        assert!(limiter.check("b@x.io", None).is_ok());
+        assert_eq!(address_key("192.0.2.1".parse().unwrap()), "192.0.2.1");
     }
 }

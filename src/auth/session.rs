@@ -3,15 +3,19 @@
 //! The cookie carries a random 256-bit id; the table stores only its SHA-256
 //! digest (the session's *key*), so reading the table does not let anyone
 //! sign in. A session lives [`LIFETIME`] after its last use (a sliding
-//! window); to keep page views from writing, the expiry is pushed forward at
-//! most once per [`REFRESH_AFTER`].
+//! window), and never longer than [`ABSOLUTE_LIFETIME`] after it began (a
+//! stolen cookie kept busy does not live forever); to keep page views from
+//! writing, the expiry is pushed forward at most once per [`REFRESH_AFTER`].
 //!
 //! The cache keeps a looked-up session for [`CACHE_TTL`] so a page view does
 //! not always cost a query. It is per process: log-out and password resets
 //! evict the entry here at once; another `serve` node — and any server
 //! after `lockstep user set-role` or `reset-password`, which run in their own
 //! process — catches up within `CACHE_TTL`, which bounds how long a stale
-//! entry can live.
+//! entry can live — and less in practice: every change to an account's
+//! credentials (log-out, password reset, role change, a token revoked) is
+//! announced on [`CREDENTIALS_CHANNEL`], and each web node evicts that
+//! account's cached sessions and ends the event streams they opened.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,6 +29,11 @@ use crate::auth::users::{Role, User};
 
 /// How long a session lasts after its last use.
 pub const LIFETIME: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+/// How long a session lasts after it began, however busy it is.
+pub const ABSOLUTE_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// The `NOTIFY` channel on which an account id is announced when its
+/// sessions or tokens change.
+pub const CREDENTIALS_CHANNEL: &str = "lockstep_credentials";
 /// How stale the stored expiry may get before a request pushes it forward.
 pub const REFRESH_AFTER: Duration = Duration::from_secs(60 * 60);
 /// How long a looked-up session is trusted without asking the database.
@@ -44,6 +53,8 @@ pub struct Session {
     pub csrf_token: String,
     /// When the session ends unless used again.
     pub expires_at: OffsetDateTime,
+    /// The expiry cannot slide further: it is the absolute end.
+    pub at_absolute_end: bool,
 }
 
 struct Cached {
@@ -90,6 +101,7 @@ impl SessionStore {
             user: user.clone(),
             csrf_token,
             expires_at,
+            at_absolute_end: false,
         };
         self.remember(&session);
         Ok((id, session))
@@ -115,8 +127,10 @@ impl SessionStore {
                     r#"SELECT s.csrf_token, s.expires_at, u.id AS user_id, u.email, u.display_name,
                               u.role AS "role: Role"
                          FROM sessions s JOIN users u ON u.id = s.user_id
-                        WHERE s.id = $1 AND s.expires_at > now()"#,
+                        WHERE s.id = $1 AND s.expires_at > now()
+                          AND s.created_at > now() - make_interval(secs => $2)"#,
                     key,
+                    ABSOLUTE_LIFETIME.as_secs_f64(),
                 )
                 .fetch_optional(db)
                 .await?;
@@ -134,40 +148,68 @@ impl SessionStore {
                     },
                     csrf_token: row.csrf_token,
                     expires_at: row.expires_at,
+                    // Learnt at the next refresh, which this only saves.
+                    at_absolute_end: false,
                 };
                 self.remember(&session);
                 session
             }
         };
-        let refresh_due = session.expires_at - now < LIFETIME - REFRESH_AFTER;
+        let refresh_due =
+            session.expires_at - now < LIFETIME - REFRESH_AFTER && !session.at_absolute_end;
         if refresh_due {
-            let expires_at = sqlx::query_scalar!(
-                "UPDATE sessions SET expires_at = now() + make_interval(secs => $2)
-                  WHERE id = $1 RETURNING expires_at",
+            // Slides, but not past the absolute end.
+            let row = sqlx::query!(
+                r#"UPDATE sessions
+                      SET expires_at = least(now() + make_interval(secs => $2),
+                                             created_at + make_interval(secs => $3))
+                    WHERE id = $1
+                RETURNING expires_at,
+                          expires_at >= created_at + make_interval(secs => $3) AS "at_end!""#,
                 session.key,
                 LIFETIME.as_secs_f64(),
+                ABSOLUTE_LIFETIME.as_secs_f64(),
             )
             .fetch_optional(db)
             .await?;
-            let Some(expires_at) = expires_at else {
+            let Some(row) = row else {
                 // Ended elsewhere (log-out on another node) since it was cached.
                 self.forget(&session.key);
                 return Ok(None);
             };
-            session.expires_at = expires_at;
+            session.expires_at = row.expires_at;
+            session.at_absolute_end = row.at_end;
             self.remember(&session);
         }
         Ok(Some((session, refresh_due)))
     }
 
     /// Ends the session with this key: the row is deleted, so the cookie is
-    /// worthless even if replayed.
+    /// worthless even if replayed, and the event streams it opened end.
     pub async fn end(&self, db: &PgPool, key: &str) -> Result<(), sqlx::Error> {
         self.forget(key);
-        sqlx::query!("DELETE FROM sessions WHERE id = $1", key)
-            .execute(db)
-            .await?;
+        let mut tx = db.begin().await?;
+        let user_id =
+            sqlx::query_scalar!("DELETE FROM sessions WHERE id = $1 RETURNING user_id", key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(user_id) = user_id {
+            announce_credentials_changed(&mut tx, user_id).await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Drops every cached session of `user_id` (its credentials changed,
+    /// perhaps in another process): the next request asks the database.
+    pub fn forget_user(&self, user_id: i64) {
+        self.lock()
+            .retain(|_, cached| cached.session.user.id != user_id);
+    }
+
+    /// Drops every cached session (after missing some credential changes).
+    pub fn forget_all(&self) {
+        self.lock().clear();
     }
 
     fn cached(&self, key: &str) -> Option<Session> {
@@ -207,10 +249,41 @@ impl SessionStore {
 }
 
 /// Ends every session of `user_id` (a password reset: whoever knew the old
-/// password is signed out). Other processes' caches catch up within [`CACHE_TTL`].
+/// password is signed out), in the caller's transaction; the caller
+/// announces it ([`announce_credentials_changed`]).
 pub async fn end_all(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id)
         .execute(tx)
         .await?;
     Ok(())
+}
+
+/// Tells every web node, when the caller's transaction commits, that
+/// `user_id`'s sessions or tokens changed (see the module documentation).
+pub async fn announce_credentials_changed(
+    tx: &mut sqlx::PgConnection,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_notify($1, $2)",
+        CREDENTIALS_CHANNEL,
+        user_id.to_string()
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the session with this key is still live (not ended or expired).
+pub async fn is_live(db: &PgPool, key: &str) -> Result<bool, sqlx::Error> {
+    let live = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "live!" FROM sessions
+            WHERE id = $1 AND expires_at > now()
+              AND created_at > now() - make_interval(secs => $2)"#,
+        key,
+        ABSOLUTE_LIFETIME.as_secs_f64(),
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(live > 0)
 }

@@ -250,21 +250,31 @@ pub async fn lock(tx: &mut sqlx::PgConnection, id: i64) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-/// Changes an account's role; `None` when there is no such account.
+/// Changes an account's role and revokes its API tokens (they were granted
+/// under the old role); `None` when there is no such account.
 pub async fn set_role(db: &PgPool, email: &str, role: Role) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as!(
+    let mut tx = db.begin().await?;
+    let user = sqlx::query_as!(
         User,
         r#"UPDATE users SET role = $2 WHERE lower(email) = lower($1)
            RETURNING id, email, display_name, role AS "role: Role""#,
         email.trim(),
         role as Role,
     )
-    .fetch_optional(db)
-    .await
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    super::api_tokens::revoke_all(&mut tx, user.id).await?;
+    super::session::announce_credentials_changed(&mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(Some(user))
 }
 
-/// Replaces an account's password hash and ends all its sessions (whoever
-/// knew the old password is signed out); `None` when there is no such account.
+/// Replaces an account's password hash, ends all its sessions and revokes
+/// all its API tokens (whoever knew the old password, or a token made with
+/// it, is shut out); `None` when there is no such account.
 pub async fn set_password(
     db: &PgPool,
     email: &str,
@@ -284,6 +294,8 @@ pub async fn set_password(
         return Ok(None);
     };
     super::session::end_all(&mut tx, user.id).await?;
+    super::api_tokens::revoke_all(&mut tx, user.id).await?;
+    super::session::announce_credentials_changed(&mut tx, user.id).await?;
     tx.commit().await?;
     Ok(Some(user))
 }

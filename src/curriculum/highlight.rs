@@ -133,9 +133,38 @@ pub fn highlight(language: &str, code: &str) -> String {
     html
 }
 
+/// Largest learner code highlighted; larger code is shown escaped, uncoloured.
+pub const MAX_HIGHLIGHTED_BYTES: usize = 32 * 1024;
+/// Longest line highlighted: beyond it the code is not worth colouring and
+/// the work should not grow with what a learner chose to send.
+pub const MAX_HIGHLIGHTED_LINE: usize = 500;
+
+/// [`highlight`] for code nobody reviewed (a learner's submission): within
+/// [`MAX_HIGHLIGHTED_BYTES`] and [`MAX_HIGHLIGHTED_LINE`] it is coloured,
+/// beyond them only escaped, so the work stays bounded whatever was sent.
+pub fn highlight_untrusted(language: &str, code: &str) -> String {
+    let within_bounds = code.len() <= MAX_HIGHLIGHTED_BYTES
+        && code.lines().all(|line| line.len() <= MAX_HIGHLIGHTED_LINE);
+    if within_bounds {
+        highlight(language, code)
+    } else {
+        super::markdown::escape(code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::highlight;
+    use super::{highlight, highlight_untrusted};
+
+    #[test]
+    fn oversized_learner_code_is_escaped_not_highlighted() {
+        let long_line = format!("fn main() {{ let s = \"{}<\"; }}\n", "a".repeat(600));
+        assert_eq!(
+            highlight_untrusted("rust", &long_line),
+            super::super::markdown::escape(&long_line)
+        );
+        assert!(highlight_untrusted("rust", "fn main() {}\n").contains("hl-"));
+    }
 
     /// The classes of the innermost span around the first occurrence of
     /// `token` in `html` (the token must be alone in its span).

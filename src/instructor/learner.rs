@@ -1,9 +1,8 @@
 //! One learner in depth: the timeline of lessons read and submissions made,
-//! and any submission with its verdict and its diff against the one before
-//! (instructors' comments on it are kept on the learner's side, in
-//! [`crate::progress::comments`]).
+//! and any submission with its verdict and the one before it (the diff
+//! between them is [`crate::progress::diff`]'s; instructors' comments on it
+//! are kept on the learner's side, in [`crate::progress::comments`]).
 
-use similar::{ChangeTag, TextDiff};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -165,40 +164,4 @@ pub async fn previous(db: &PgPool, submission: &Submission) -> sqlx::Result<Opti
     )
     .fetch_optional(db)
     .await
-}
-
-/// One line of a diff.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DiffLine {
-    /// `same`, `added`, `removed`, or `gap` (unchanged lines left out).
-    pub kind: &'static str,
-    /// The line, without its newline.
-    pub text: String,
-}
-
-/// A line diff of `before` → `after` with three lines of context.
-pub fn diff(before: &str, after: &str) -> Vec<DiffLine> {
-    let diff = TextDiff::from_lines(before, after);
-    let mut lines = Vec::new();
-    for (i, group) in diff.grouped_ops(3).iter().enumerate() {
-        if i > 0 {
-            lines.push(DiffLine {
-                kind: "gap",
-                text: "…".into(),
-            });
-        }
-        for op in group {
-            for change in diff.iter_changes(op) {
-                lines.push(DiffLine {
-                    kind: match change.tag() {
-                        ChangeTag::Equal => "same",
-                        ChangeTag::Insert => "added",
-                        ChangeTag::Delete => "removed",
-                    },
-                    text: change.value().trim_end_matches('\n').to_string(),
-                });
-            }
-        }
-    }
-    lines
 }

@@ -1,16 +1,20 @@
-//! A learner's submissions for one exercise, newest first, each with a diff
-//! against the one before it and the instructors' comments on it, and the
-//! state of their pass.
+//! A learner's submissions for one exercise, newest first and a page at a
+//! time, the instructors' comments on each, the change each made (computed
+//! only when asked for, one at a time: see [`change`]) and the state of
+//! their pass.
+//!
+//! What a page costs does not grow with what the learner handed in: the list
+//! reads a digest of each submission's code, never the code, and a diff is
+//! one bounded comparison ([`crate::progress::diff`]).
 
-use similar::{ChangeTag, TextDiff};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::grading::job::{JobStatus, Mode, Outcome};
 use crate::progress::comments::{self, Comment};
 
-/// How many submissions the exercise page lists.
-pub const HISTORY_LENGTH: i64 = 50;
+/// How many submissions one page of the history lists.
+pub const PAGE_SIZE: i64 = 10;
 
 /// One graded (or pending) submission, as the history lists it.
 #[derive(Debug)]
@@ -29,26 +33,34 @@ pub struct Submission {
     pub tests_total: Option<i32>,
     /// The exercise version it was graded against.
     pub exercise_hash: Option<String>,
-    /// What was handed in.
-    pub code: String,
+    /// An MD5 of what was handed in: enough to tell "same code as before".
+    pub code_digest: String,
     /// When it was handed in.
     pub created_at: OffsetDateTime,
 }
 
-/// A submission with the change since the previous one.
+/// A submission in the list, with how it relates to the one before it.
 #[derive(Debug)]
 pub struct Entry {
     /// The submission.
     pub submission: Submission,
-    /// `similar`'s line diff against the previous submission, as HTML
-    /// (empty for the first one).
-    pub diff_html: String,
-    /// Lines added and removed since the previous submission.
-    pub added: usize,
-    /// See `added`.
-    pub removed: usize,
+    /// An earlier submission exists, so there is a change to show.
+    pub has_previous: bool,
+    /// Its code is exactly that of the previous submission.
+    pub same_as_previous: bool,
     /// Instructors' comments on it, oldest first.
     pub comments: Vec<Comment>,
+}
+
+/// One page of the history.
+#[derive(Debug, Default)]
+pub struct HistoryPage {
+    /// At most [`PAGE_SIZE`] submissions, newest first.
+    pub entries: Vec<Entry>,
+    /// When older submissions exist: the `before` that lists them.
+    pub older: Option<i64>,
+    /// This is not the first page (it was asked for with `before`).
+    pub is_continuation: bool,
 }
 
 /// `2024-05-01 14:03 UTC`: how the exercise page shows a time.
@@ -122,53 +134,94 @@ impl Submission {
     }
 }
 
-/// The learner's latest submissions for the exercise (graded and
-/// visible-tests runs), newest first, each diffed against its predecessor
-/// and with its comments (fetched for all of them in one query).
-pub async fn for_exercise(
+/// The learner's submissions for the exercise (graded and visible-tests
+/// runs) older than `before` (all when `None`), newest first, a page of
+/// them, with their comments (fetched for all of them in one query).
+pub async fn page(
     db: &PgPool,
     user_id: i64,
     exercise_id: &str,
-) -> sqlx::Result<Vec<Entry>> {
-    // One extra row so the oldest listed submission has something to diff against.
+    before: Option<i64>,
+) -> sqlx::Result<HistoryPage> {
+    // One extra row: it says whether an older page exists, and whether the
+    // oldest listed submission has a predecessor (and the same code).
     let mut rows = sqlx::query_as!(
         Submission,
         r#"SELECT id, mode AS "mode: Mode", status AS "status: JobStatus",
                   verdict_status AS "verdict_status: Outcome", tests_passed, tests_total,
-                  exercise_hash, code, created_at
+                  exercise_hash, md5(code) AS "code_digest!", created_at
              FROM submissions
             WHERE user_id = $1 AND exercise_id = $2 AND mode <> $4
+              AND ($5::bigint IS NULL OR id < $5)
             ORDER BY id DESC LIMIT $3"#,
         user_id,
         exercise_id,
-        HISTORY_LENGTH + 1,
+        PAGE_SIZE + 1,
         Mode::Run as Mode,
+        before,
     )
     .fetch_all(db)
     .await?;
-    let extra = (rows.len() as i64 > HISTORY_LENGTH)
+    let extra = (rows.len() as i64 > PAGE_SIZE)
         .then(|| rows.pop())
         .flatten();
+    let older = extra.as_ref().and_then(|_| rows.last().map(|s| s.id));
     let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
     let mut comments = comments::on_each(db, &ids).await?;
     let mut entries = Vec::with_capacity(rows.len());
-    let mut older = extra.map(|s| s.code);
+    let mut previous_digest = extra.map(|s| s.code_digest);
     for submission in rows.into_iter().rev() {
-        let (diff_html, added, removed) = match &older {
-            Some(previous) => diff(previous, &submission.code),
-            None => (String::new(), 0, 0),
-        };
-        older = Some(submission.code.clone());
+        let has_previous = previous_digest.is_some();
+        let same_as_previous = previous_digest.as_deref() == Some(submission.code_digest.as_str());
+        previous_digest = Some(submission.code_digest.clone());
         entries.push(Entry {
             comments: comments.remove(&submission.id).unwrap_or_default(),
             submission,
-            diff_html,
-            added,
-            removed,
+            has_previous,
+            same_as_previous,
         });
     }
     entries.reverse();
-    Ok(entries)
+    Ok(HistoryPage {
+        entries,
+        older,
+        is_continuation: before.is_some(),
+    })
+}
+
+/// A submission's code and that of the one before it: what its diff compares.
+#[derive(Debug)]
+pub struct Change {
+    /// The earlier submission's code (none for the first one).
+    pub previous: Option<String>,
+    /// The submission's code.
+    pub code: String,
+}
+
+/// The learner's submission `id` on the exercise and its predecessor's
+/// code; `None` unless it is theirs, on this exercise, and not a program run.
+pub async fn change(
+    db: &PgPool,
+    user_id: i64,
+    exercise_id: &str,
+    id: i64,
+) -> sqlx::Result<Option<Change>> {
+    sqlx::query_as!(
+        Change,
+        "SELECT s.code,
+                (SELECT p.code FROM submissions p
+                  WHERE p.user_id = s.user_id AND p.exercise_id = s.exercise_id
+                    AND p.mode <> $4 AND p.id < s.id
+                  ORDER BY p.id DESC LIMIT 1) AS previous
+           FROM submissions s
+          WHERE s.id = $1 AND s.user_id = $2 AND s.exercise_id = $3 AND s.mode <> $4",
+        id,
+        user_id,
+        exercise_id,
+        Mode::Run as Mode,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// A passing graded submission: what passed, and against which version.
@@ -198,61 +251,9 @@ pub async fn last_pass(db: &PgPool, user_id: i64, exercise_id: &str) -> sqlx::Re
     .await
 }
 
-/// A line diff rendered as HTML (every line escaped, changed lines marked
-/// with `diff-add` / `diff-del` and a `+`/`-` sign for readers who cannot
-/// tell the colours apart), with unchanged stretches shortened to three lines
-/// of context. Also returns the counts of added and removed lines.
-pub fn diff(old: &str, new: &str) -> (String, usize, usize) {
-    let diff = TextDiff::from_lines(old, new);
-    let mut html = String::new();
-    let (mut added, mut removed) = (0, 0);
-    for (index, group) in diff.grouped_ops(3).iter().enumerate() {
-        if index > 0 {
-            html.push_str("<span class=\"diff-gap\">⋯\n</span>");
-        }
-        for op in group {
-            for change in diff.iter_changes(op) {
-                let (class, sign) = match change.tag() {
-                    ChangeTag::Insert => {
-                        added += 1;
-                        ("diff-add", '+')
-                    }
-                    ChangeTag::Delete => {
-                        removed += 1;
-                        ("diff-del", '-')
-                    }
-                    ChangeTag::Equal => ("diff-same", ' '),
-                };
-                let line = change.value();
-                html.push_str(&format!(
-                    "<span class=\"{class}\">{sign} {}{}</span>",
-                    escape(line.trim_end_matches('\n')),
-                    '\n'
-                ));
-            }
-        }
-    }
-    (html, added, removed)
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_diff_marks_added_and_removed_lines_and_escapes_them() {
-        let (html, added, removed) = diff("fn a() {}\nlet x = 1;\n", "fn a() {}\nlet x = 2 < 3;\n");
-        assert_eq!((added, removed), (1, 1));
-        assert!(html.contains("<span class=\"diff-del\">- let x = 1;"));
-        assert!(html.contains("<span class=\"diff-add\">+ let x = 2 &lt; 3;"));
-    }
 
     fn graded(verdict: Outcome, passed: i32, total: i32) -> Submission {
         Submission {
@@ -263,7 +264,7 @@ mod tests {
             tests_passed: Some(passed),
             tests_total: Some(total),
             exercise_hash: None,
-            code: String::new(),
+            code_digest: String::new(),
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
     }
@@ -273,10 +274,5 @@ mod tests {
         assert_eq!(graded(Outcome::Fail, 3, 6).result(), "3 of 6 tests pass");
         assert_eq!(graded(Outcome::Pass, 6, 6).result(), "all 6 tests pass");
         assert_eq!(graded(Outcome::Error, 0, 0).result(), "error");
-    }
-
-    #[test]
-    fn identical_code_has_an_empty_diff() {
-        assert_eq!(diff("a\n", "a\n"), (String::new(), 0, 0));
     }
 }

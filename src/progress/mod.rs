@@ -9,6 +9,7 @@
 //! [`crate::web::drafts`] and [`crate::web::progress`] stay thin on top.
 
 pub mod comments;
+pub mod diff;
 pub mod drafts;
 pub mod history;
 pub mod record;

@@ -1,4 +1,8 @@
 //! The account page (profile and personal API tokens) and `GET /api/me`.
+//!
+//! Tokens are created and revoked only from a browser session: a request
+//! authenticated by a token gets 403 there, so a leaked token cannot mint
+//! more tokens or outlive its own revocation through a fresh one.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,12 +13,13 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::api_tokens::{self, ApiToken, TokenName};
+use crate::auth::api_tokens::{self, ApiToken, TokenName, TokenScope};
 use crate::auth::cohorts::{self, Cohort};
 use crate::web::AppState;
 use crate::web::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::templates::{Layout, render};
+use crate::web::visitor::Visitor;
 
 /// `/account…` and `/api/me`.
 pub fn routes() -> Router<AppState> {
@@ -67,6 +72,22 @@ pub async fn show(
 pub struct TokenForm {
     #[serde(default)]
     name: String,
+    /// `read` (the default) or `submit`.
+    #[serde(default)]
+    scope: Option<String>,
+    /// Days until it expires; empty for never.
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+/// Token management needs a browser session, not a token.
+fn require_session(visitor: &Visitor) -> Result<(), AppError> {
+    if visitor.via_api_token() {
+        return Err(AppError::Forbidden(
+            "API tokens are managed from a signed-in browser on /account, not with a token".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `POST /account/tokens`: answers with the account page showing the new
@@ -74,16 +95,25 @@ pub struct TokenForm {
 pub async fn create_token(
     State(state): State<AppState>,
     user: CurrentUser,
+    visitor: Visitor,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, AppError> {
-    let created = match TokenName::parse(&form.name) {
-        Ok(name) => match api_tokens::create(&state.db, user.id, &name).await {
-            Ok((_, secret)) => Ok(secret),
-            Err(api_tokens::CreateError::TooMany) => {
-                Err(api_tokens::CreateError::TooMany.to_string())
+    require_session(&visitor)?;
+    let parsed = TokenName::parse(&form.name).and_then(|name| {
+        let scope = TokenScope::parse(form.scope.as_deref().unwrap_or("read"))?;
+        let lifetime = api_tokens::parse_lifetime(&form.expires_in_days)?;
+        Ok((name, scope, lifetime))
+    });
+    let created = match parsed {
+        Ok((name, scope, lifetime)) => {
+            match api_tokens::create(&state.db, user.id, &name, scope, lifetime).await {
+                Ok((_, secret)) => Ok(secret),
+                Err(api_tokens::CreateError::TooMany) => {
+                    Err(api_tokens::CreateError::TooMany.to_string())
+                }
+                Err(api_tokens::CreateError::Database(error)) => return Err(error.into()),
             }
-            Err(api_tokens::CreateError::Database(error)) => return Err(error.into()),
-        },
+        }
         Err(message) => Err(message),
     };
     let mut page = AccountPage::load(&state, user).await?;
@@ -104,8 +134,10 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     user: CurrentUser,
+    visitor: Visitor,
     Path(id): Path<i64>,
 ) -> Result<Redirect, AppError> {
+    require_session(&visitor)?;
     if !api_tokens::revoke(&state.db, user.id, id).await? {
         return Err(AppError::NotFound);
     }

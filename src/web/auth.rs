@@ -14,6 +14,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::auth::password::{self, NewPassword};
+use crate::auth::rate_limit;
 use crate::auth::users::{self, DisplayName, Email, Role, User};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -119,7 +120,9 @@ pub async fn signup_form(
     Ok(Html(render(&page)?).into_response())
 }
 
-/// `POST /signup`: creates a learner account and signs it in.
+/// `POST /signup`: creates a learner account and signs it in. Throttled
+/// per client address (429 with `Retry-After`), counted before the password
+/// is hashed.
 pub async fn signup(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -149,6 +152,11 @@ pub async fn signup(
     let (Some(email), Some(name), Some(password)) = (email, name, password) else {
         return refill(errors);
     };
+    if let Err(refused) =
+        rate_limit::attempt_sign_up(&state.db, &state.auth.limits, visitor.address).await?
+    {
+        return Err(too_many(refused));
+    }
     let hash = password::hash(&password).await?;
     let user = match users::create(&state.db, &email, &name, &hash, Role::Learner).await {
         Ok(user) => user,
@@ -196,12 +204,13 @@ pub async fn login(
     if form.password.is_empty() {
         errors.password = Some("Enter your password.".into());
     }
-    let limiter = &state.auth.login_limiter;
+    let limits = &state.auth.limits;
     if !errors.any() {
-        if let Err(wait) = limiter.check(email, visitor.address) {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: wait.as_secs().max(1),
-            });
+        // Counted before the password is checked, so parallel guesses are too.
+        if let Err(refused) =
+            rate_limit::attempt_log_in(&state.db, limits, email, visitor.address).await?
+        {
+            return Err(too_many(refused));
         }
         let found = users::find_with_hash(&state.db, email).await?;
         let (user, hash) = found.unzip();
@@ -210,13 +219,10 @@ pub async fn login(
             && password::verify(&form.password, hash).await?;
         match user {
             Some(user) if matches => {
-                limiter.record_success(email);
+                rate_limit::logged_in(&state.db, email, visitor.address).await?;
                 return sign_in(&state, &visitor, &user, &next).await;
             }
-            _ => {
-                limiter.record_failure(email, visitor.address);
-                errors.form = Some("Email or password is incorrect.".into());
-            }
+            _ => errors.form = Some("Email or password is incorrect.".into()),
         }
     }
     let page = LoginPage {
@@ -226,6 +232,12 @@ pub async fn login(
         errors,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response())
+}
+
+fn too_many(refused: rate_limit::Refused) -> AppError {
+    AppError::TooManyRequests {
+        retry_after_secs: refused.retry_after.as_secs().max(1),
+    }
 }
 
 /// Starts a fresh session for `user` (ending the visitor's current one, if
@@ -239,12 +251,12 @@ async fn sign_in(
     if let Some(key) = &visitor.session_key {
         state.auth.sessions.end(&state.db, key).await?;
     }
-    let (id, _session) = state.auth.sessions.start(&state.db, user).await?;
+    let (id, session) = state.auth.sessions.start(&state.db, user).await?;
     tracing::info!(user_id = user.id, "signed in");
     Ok((
         [(
             header::SET_COOKIE,
-            visitor::session_cookie_value(&id, visitor.https),
+            visitor::session_cookie_value(&id, &session, visitor.https),
         )],
         Redirect::to(next),
     )

@@ -3,7 +3,8 @@
 //! A POST, PUT, PATCH or DELETE passes only if it carries the visitor's CSRF
 //! token — in the `X-CSRF-Token` header (scripts, JSON clients) or in a
 //! `csrf_token` field of a URL-encoded form — or if it was authenticated by a
-//! Bearer API token (which a browser never attaches on its own). Anything
+//! Bearer API token (which a browser never attaches on its own) whose scope
+//! allows changes (a read-only token gets 403 here). Anything
 //! else gets 403 before a handler runs, so nothing changes and no handler can
 //! forget the check. The token is tied to the session (signed in) or to the
 //! CSRF cookie (signed out: log-in and sign-up forms), see
@@ -37,7 +38,13 @@ pub async fn guard(request: Request, next: Next) -> Response {
     let Some(visitor) = request.extensions().get::<Visitor>().cloned() else {
         return refuse();
     };
-    if visitor.via_api_token {
+    if visitor.read_only() {
+        return AppError::Forbidden(
+            "this API token is read-only: make one that may submit code on /account".into(),
+        )
+        .into_response();
+    }
+    if visitor.via_api_token() {
         return next.run(request).await;
     }
     if let Some(sent) = request.headers().get(HEADER) {

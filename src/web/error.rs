@@ -68,6 +68,12 @@ impl From<sqlx::Error> for AppError {
                 tracing::error!(%error, "database unavailable");
                 AppError::Unavailable
             }
+            // Class 57P: the server is shutting down or restarting (operator
+            // intervention), which a retry in a moment gets past.
+            sqlx::Error::Database(ref e) if e.code().is_some_and(|c| c.starts_with("57P")) => {
+                tracing::error!(%error, "database restarting");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.into()),
         }
     }

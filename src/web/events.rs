@@ -5,6 +5,12 @@
 //! the `lockstep_events` channel (see [`crate::grading::queue`]). Each web
 //! node holds a single `LISTEN` connection and fans the events out in memory,
 //! so a thousand open pages cost one database connection, not a thousand.
+//!
+//! The same connection listens for changes to accounts' credentials
+//! ([`crate::auth::session::CREDENTIALS_CHANNEL`]: log-out, password reset,
+//! role change, a token revoked). Each one evicts the account's cached
+//! sessions on this node, and each open stream of that account checks that
+//! the session or token it was opened with still works, and ends if not.
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -18,14 +24,16 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
-use crate::auth::Role;
 use crate::auth::cohorts::learners_taught_by;
+use crate::auth::session::CREDENTIALS_CHANNEL;
+use crate::auth::{Auth, Role, api_tokens, session};
 use crate::grading::job::JobEvent;
 use crate::grading::queue::EVENTS_CHANNEL;
 use crate::shutdown::{AbortOnDrop, Shutdown};
 use crate::web::AppState;
 use crate::web::CurrentUser;
 use crate::web::error::AppError;
+use crate::web::visitor::Visitor;
 
 /// Events kept for a slow page before it starts missing some (it then
 /// re-reads the submission over plain HTTP).
@@ -39,6 +47,8 @@ const AUDIENCE_REFRESH: Duration = Duration::from_secs(30);
 /// disconnect on their own.
 pub struct EventHub {
     sender: broadcast::Sender<JobEvent>,
+    /// Ids of accounts whose credentials changed.
+    credentials: broadcast::Sender<i64>,
     shutdown: Shutdown,
 }
 
@@ -47,6 +57,7 @@ impl EventHub {
     pub fn new(shutdown: Shutdown) -> Self {
         Self {
             sender: broadcast::channel(BUFFER).0,
+            credentials: broadcast::channel(BUFFER).0,
             shutdown,
         }
     }
@@ -76,15 +87,46 @@ impl EventHub {
 
     async fn listen(&self, db: &PgPool) -> sqlx::Result<()> {
         let mut listener = PgListener::connect_with(db).await?;
-        listener.listen(EVENTS_CHANNEL).await?;
+        listener
+            .listen_all([EVENTS_CHANNEL, CREDENTIALS_CHANNEL])
+            .await?;
         loop {
             let notification = listener.recv().await?;
+            if notification.channel() == CREDENTIALS_CHANNEL {
+                match notification.payload().parse::<i64>() {
+                    Ok(user_id) => drop(self.credentials.send(user_id)),
+                    Err(error) => tracing::warn!(%error, "unreadable credentials event"),
+                }
+                continue;
+            }
             match serde_json::from_str::<JobEvent>(notification.payload()) {
                 // No receivers is fine: nobody is watching right now.
                 Ok(event) => drop(self.sender.send(event)),
                 Err(error) => tracing::warn!(%error, "unreadable job event"),
             }
         }
+    }
+
+    /// Evicts an account's cached sessions from `auth` whenever its
+    /// credentials change (on any node, or in `lockstep user …`), until the
+    /// shutdown begins.
+    pub fn spawn_session_evictor(&self, auth: Arc<Auth>) -> tokio::task::JoinHandle<()> {
+        let mut changes = self.credentials.subscribe();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let changed = tokio::select! {
+                    changed = changes.recv() => changed,
+                    () = shutdown.cancelled() => return,
+                };
+                match changed {
+                    Ok(user_id) => auth.sessions.forget_user(user_id),
+                    // Missed some: forget every cached session to be sure.
+                    Err(broadcast::error::RecvError::Lagged(_)) => auth.sessions.forget_all(),
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
     }
 
     /// A receiver of every job event from now on.
@@ -128,15 +170,43 @@ impl Audience {
     }
 }
 
+/// What a stream was opened with, re-checked when the account's
+/// credentials change.
+enum Credential {
+    Session(String),
+    Token(i64),
+}
+
+impl Credential {
+    fn of(visitor: &Visitor) -> Option<Self> {
+        match (&visitor.api_token, &visitor.session_key) {
+            (Some(grant), _) => Some(Credential::Token(grant.token_id)),
+            (None, Some(key)) => Some(Credential::Session(key.clone())),
+            (None, None) => None,
+        }
+    }
+
+    async fn is_live(&self, db: &PgPool) -> sqlx::Result<bool> {
+        match self {
+            Credential::Session(key) => session::is_live(db, key).await,
+            Credential::Token(id) => api_tokens::is_live(db, *id).await,
+        }
+    }
+}
+
 /// `GET /api/events`: server-sent events (`event: job`, data: [`JobEvent`]
 /// JSON) for the viewer's own submissions, and for instructors those of
 /// their cohorts' learners. Pages fall back to polling `GET
-/// /api/submissions/{id}` when the stream is unavailable.
+/// /api/submissions/{id}` when the stream is unavailable. The stream ends
+/// when the session or token it was opened with ends.
 pub async fn stream(
     State(state): State<AppState>,
     user: CurrentUser,
+    visitor: Visitor,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let credential = Credential::of(&visitor).ok_or(AppError::Unauthorized)?;
     let mut receiver = state.events.subscribe();
+    let mut credential_changes = state.events.credentials.subscribe();
     let shutdown = state.events.shutdown.clone();
     let mut audience = Audience::of(&user, &state.db).await?;
     let db = state.db.clone();
@@ -148,6 +218,19 @@ pub async fn stream(
         loop {
             let received = tokio::select! {
                 received = receiver.recv() => received,
+                changed = credential_changes.recv() => {
+                    let concerns_us = match changed {
+                        Ok(user_id) => user_id == user.id,
+                        Err(broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    // A failed check ends the stream too: the page reconnects
+                    // and is authenticated afresh.
+                    if concerns_us && !credential.is_live(&db).await.unwrap_or(false) {
+                        return;
+                    }
+                    continue;
+                }
                 () = shutdown.cancelled() => return,
             };
             let event = match received {

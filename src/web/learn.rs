@@ -7,7 +7,7 @@
 //! Submit buttons and live results over the grading API.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 
 use crate::curriculum::highlight::highlight;
 use crate::curriculum::{Exercise, Item, Lesson, Module};
+use crate::progress::diff::{self, LineDiff};
 use crate::progress::drafts;
-use crate::progress::history::{self, Entry};
+use crate::progress::history::{self, HistoryPage};
 use crate::progress::record::{self, HintRefused};
 use crate::progress::summary::{LearnerProgress, Mark};
 use crate::web::AppState;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     let signed_in = Router::new()
         .route("/exercises/{exercise}", get(exercise))
         .route("/exercises/{exercise}/history", get(history_fragment))
+        .route("/exercises/{exercise}/history/{id}/diff", get(change))
         .route("/exercises/{exercise}/hints", post(reveal_hint_form))
         .route_layer(middleware::from_fn(crate::web::require_signed_in));
     Router::new()
@@ -140,7 +142,7 @@ pub async fn lesson(
 /// exercise page that changes after every graded submission.
 pub struct AfterWork<'a> {
     exercise: &'a Exercise,
-    history: Vec<Entry>,
+    history: HistoryPage,
     /// Passed at some version: the solution and discussion are shown.
     passed: bool,
     solution_html: String,
@@ -155,7 +157,7 @@ pub struct OutOfDate {
     pub submission_id: i64,
     /// A diff of what the learner sees of the exercise, old → new (when the
     /// old version was recorded).
-    pub changes_html: Option<String>,
+    pub changes: Option<LineDiff>,
 }
 
 impl<'a> AfterWork<'a> {
@@ -163,8 +165,9 @@ impl<'a> AfterWork<'a> {
         state: &AppState,
         user: &CurrentUser,
         exercise: &'a Exercise,
+        before: Option<i64>,
     ) -> Result<Self, AppError> {
-        let history = history::for_exercise(&state.db, user.id, &exercise.id).await?;
+        let history = history::page(&state.db, user.id, &exercise.id, before).await?;
         let last_pass = history::last_pass(&state.db, user.id, &exercise.id).await?;
         let mut out_of_date = None;
         let mut passing_code = String::new();
@@ -177,8 +180,8 @@ impl<'a> AfterWork<'a> {
                 };
                 out_of_date = Some(OutOfDate {
                     submission_id: pass.id,
-                    changes_html: old
-                        .map(|old| history::diff(&old, &record::visible_text(exercise)).0),
+                    // The programme's own text, not the learner's: small and trusted.
+                    changes: old.map(|old| diff::line_diff(&old, &record::visible_text(exercise))),
                 });
             }
         }
@@ -214,12 +217,19 @@ pub struct ExercisePage<'a> {
     editor_url: String,
 }
 
+/// `?before=ID`: which page of the history to show (the newest without it).
+#[derive(Debug, Default, Deserialize)]
+pub struct HistoryQuery {
+    before: Option<i64>,
+}
+
 /// `GET /exercises/{exercise}`: the workspace. The first visit is recorded
 /// in `exercise_progress`.
 pub async fn exercise(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(exercise_id): Path<String>,
+    Query(query): Query<HistoryQuery>,
 ) -> Result<Html<String>, AppError> {
     let exercise = state
         .programme
@@ -262,7 +272,7 @@ pub async fn exercise(
         visible_tests_html: highlight("rust", exercise.visible_tests().unwrap_or_default()),
         hints: &exercise.hints,
         revealed,
-        after: AfterWork::load(&state, &user, exercise).await?,
+        after: AfterWork::load(&state, &user, exercise, query.before).await?,
         script: state.assets.url("learn.js"),
         editor_url: state.assets.url("editor.js"),
     };
@@ -277,20 +287,79 @@ pub struct AfterFragment<'a> {
     after: AfterWork<'a>,
 }
 
-/// `GET /exercises/{exercise}/history`: [`AfterFragment`] as HTML.
+/// `GET /exercises/{exercise}/history[?before=ID]`: [`AfterFragment`] as HTML.
 pub async fn history_fragment(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(exercise_id): Path<String>,
+    Query(query): Query<HistoryQuery>,
 ) -> Result<Html<String>, AppError> {
     let exercise = state
         .programme
         .exercise(&exercise_id)
         .ok_or(AppError::NotFound)?;
     let fragment = AfterFragment {
-        after: AfterWork::load(&state, &user, exercise).await?,
+        after: AfterWork::load(&state, &user, exercise, query.before).await?,
     };
     Ok(Html(render(&fragment)?))
+}
+
+/// One submission's changes, alone (fetched by the page when the learner
+/// opens them).
+#[derive(Template)]
+#[template(path = "learn/_diff.html")]
+pub struct DiffFragment {
+    diff: LineDiff,
+}
+
+/// One submission's changes as a page of its own (without scripts).
+#[derive(Template)]
+#[template(path = "learn/diff.html")]
+pub struct DiffPage {
+    layout: Layout,
+    exercise_id: String,
+    submission_id: i64,
+    diff: LineDiff,
+}
+
+/// `?partial`: the fragment alone, for the page's script.
+#[derive(Debug, Default, Deserialize)]
+pub struct DiffQuery {
+    partial: Option<String>,
+}
+
+/// `GET /exercises/{exercise}/history/{id}/diff`: what submission `id`
+/// changed since the learner's previous one — one bounded diff, computed
+/// off the async workers. 404 unless it is the learner's own.
+pub async fn change(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((exercise_id, id)): Path<(String, i64)>,
+    Query(query): Query<DiffQuery>,
+) -> Result<Html<String>, AppError> {
+    let exercise = state
+        .programme
+        .exercise(&exercise_id)
+        .ok_or(AppError::NotFound)?;
+    let change = history::change(&state.db, user.id, &exercise.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let diff = match change.previous {
+        Some(previous) => {
+            crate::web::cpu::run(move || diff::line_diff(&previous, &change.code)).await?
+        }
+        None => LineDiff::default(),
+    };
+    if query.partial.is_some() {
+        return Ok(Html(render(&DiffFragment { diff })?));
+    }
+    let page = DiffPage {
+        layout: Layout::new(&state, &format!("Changes in submission {id}")),
+        exercise_id: exercise.id.clone(),
+        submission_id: id,
+        diff,
+    };
+    Ok(Html(render(&page)?))
 }
 
 /// `{"index": n}`: the hint to reveal, from 0.

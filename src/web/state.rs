@@ -30,4 +30,7 @@ pub struct AppState {
     pub events: Arc<crate::web::events::EventHub>,
     /// The grading queue's fair-use rules.
     pub jobs: crate::grading::queue::JobLimits,
+    /// Reverse proxies whose forwarding headers name the client
+    /// (`--trusted-proxy`; see [`crate::web::visitor`]).
+    pub trusted_proxies: Arc<[crate::config::ProxyNetwork]>,
 }

@@ -153,6 +153,23 @@ export function initExercise(workspace) {
       grade(document.getElementById("passing-code").value, Mode.Submit);
     });
   }
+  // Diffs are computed on demand, one at a time, when the learner opens one.
+  document.getElementById("after").addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.open || !details.dataset.diffUrl || details.dataset.loaded) return;
+    details.dataset.loaded = "1";
+    fetch(details.dataset.diffUrl + "?partial=1", { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) { delete details.dataset.loaded; return; }
+        var body = details.querySelector("p");
+        var holder = document.createElement("div");
+        // Our own server-rendered fragment (escaped by the template engine).
+        holder.innerHTML = html;
+        details.replaceChild(holder, body);
+      })
+      .catch(function () { delete details.dataset.loaded; });
+  }, true);
   bindRerun();
   phases.hidden = true;
 }

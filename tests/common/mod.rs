@@ -133,7 +133,30 @@ pub async fn spawn_app_with_limits(
         workers: Some(0),
         max_jobs_per_learner: jobs.per_learner,
         max_queued_jobs: jobs.queued,
+        trusted_proxies: Vec::new(),
     };
+    spawn_app_with_serve(db, serve).await
+}
+
+/// [`spawn_app_with`] with `trusted_proxies` as `--trusted-proxy`.
+pub async fn spawn_app_behind(
+    db: PgPool,
+    trusted_proxies: Vec<lockstep::config::ProxyNetwork>,
+) -> TestApp {
+    let serve = ServeSettings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
+        workers: Some(0),
+        max_jobs_per_learner: lockstep::grading::queue::JobLimits::NONE.per_learner,
+        max_queued_jobs: lockstep::grading::queue::JobLimits::NONE.queued,
+        trusted_proxies,
+    };
+    spawn_app_with_serve(db, serve).await
+}
+
+/// Starts the app against `db` with the web settings `serve` (its `listen`
+/// should be port 0).
+pub async fn spawn_app_with_serve(db: PgPool, serve: ServeSettings) -> TestApp {
     let app = Application::with_programme(settings(), programme(), Some(&serve), None)
         .await
         .expect("the app builds");

@@ -160,12 +160,16 @@ impl Judge {
         let examples: Vec<(String, &str)> = programme
             .lessons()
             .flat_map(|lesson| {
-                lesson.examples.iter().enumerate().map(move |(index, example)| {
-                    (
-                        format!("{}/{} example {}", lesson.module_id, lesson.id, index + 1),
-                        example.code.as_str(),
-                    )
-                })
+                lesson
+                    .examples
+                    .iter()
+                    .enumerate()
+                    .map(move |(index, example)| {
+                        (
+                            format!("{}/{} example {}", lesson.module_id, lesson.id, index + 1),
+                            example.code.as_str(),
+                        )
+                    })
             })
             .collect();
         let next = std::sync::atomic::AtomicUsize::new(0);

@@ -9,13 +9,15 @@ use serde::Deserialize;
 use super::{ago, cohort_learner, taught_cohort, when};
 use crate::auth::cohorts::{self, Cohort};
 use crate::auth::users;
+use crate::curriculum::highlight::highlight_untrusted;
 use crate::grading::job::Mode;
 use crate::instructor::exercise::ExerciseReport;
-use crate::instructor::learner::{self, DiffLine, Event};
+use crate::instructor::learner::{self, Event};
 use crate::instructor::overview::{self, Matrix, SortKey};
 use crate::instructor::stuck::{self, StuckLearner, StuckReason, Thresholds};
 use crate::instructor::{charts, exercise};
 use crate::progress::comments::{self, Comment};
+use crate::progress::diff::{LineDiff, line_diff};
 use crate::web::AppState;
 use crate::web::CurrentUser;
 use crate::web::error::AppError;
@@ -433,7 +435,7 @@ pub struct SubmissionPage {
     created: String,
     code_html: String,
     previous: Option<i64>,
-    diff: Vec<DiffLine>,
+    diff: LineDiff,
     comments: Vec<(Comment, String)>,
     max_comment: usize,
 }
@@ -475,14 +477,22 @@ pub async fn submission(
                 .exercise(e)
                 .map_or(e.to_string(), |x| x.title.clone())
         });
+    // Learner code: highlighted and diffed with bounded work, off the async workers.
+    let code = submission.code.clone();
+    let (previous_id, previous_code) = previous.map(|p| (p.id, p.code)).unzip();
+    let (code_html, diff) = crate::web::cpu::run(move || {
+        let code_html = highlight_untrusted("rust", &code);
+        let diff = previous_code
+            .map(|before| line_diff(&before, &code))
+            .unwrap_or_default();
+        (code_html, diff)
+    })
+    .await?;
     let page = SubmissionPage {
         layout: Layout::new(&state, &format!("Submission {}", submission.id)),
-        code_html: crate::curriculum::highlight::highlight("rust", &submission.code),
-        diff: previous
-            .as_ref()
-            .map(|before| learner::diff(&before.code, &submission.code))
-            .unwrap_or_default(),
-        previous: previous.map(|before| before.id),
+        code_html,
+        diff,
+        previous: previous_id,
         comments: comments
             .into_iter()
             .map(|c| {
