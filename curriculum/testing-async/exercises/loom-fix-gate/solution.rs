@@ -1,6 +1,7 @@
 //! Loom models of `Gate`'s contract. Every test body runs inside
-//! `loom::model`, which re-runs it under every interleaving (and every
-//! value a load may legally return) that the preemption bound allows.
+//! `loom::model`, which re-runs it under every interleaving that the
+//! preemption bound allows, and with each value loom's model of the memory
+//! orderings lets a load return.
 
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};

@@ -1,8 +1,8 @@
 //! Loom models of `Gate`'s contract. Your tests must pass against the
 //! correct `Gate` and each buggy variant must fail at least one of them.
 //! Every test body runs inside `loom::model`, which re-runs it under every
-//! interleaving (and every value a load may legally return) that the
-//! preemption bound allows.
+//! interleaving that the preemption bound allows, and with each value
+//! loom's model of the memory orderings lets a load return.
 
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
