@@ -272,9 +272,13 @@ fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
     (at(0.5), at(0.95))
 }
 
-/// The solution with a different trailing comment, so every build is fresh.
+/// The solution with a different trailing comment, so every build is
+/// fresh: in this run (the round) and against earlier runs' build cache
+/// (the run's own nonce).
 fn variant(solution: &str, round: usize) -> String {
-    format!("{solution}\n// round {round}\n")
+    static RUN: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| uuid::Uuid::new_v4().simple().to_string());
+    format!("{solution}\n// run {} round {round}\n", *RUN)
 }
 
 /// A cargo project equivalent to what the grader compiles: the solution as

@@ -77,8 +77,9 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> Result<Drained> {
     let mut judge = judge;
-    // Each worker's next sandbox is built while its current job runs.
-    judge.keep_warm(config.workers);
+    // Each worker's next sandboxes are built while its current job runs
+    // (two each: short jobs, such as runs of prebuilt examples, come fast).
+    judge.keep_warm(config.workers * 2);
     let shared = Arc::new(Shared {
         db,
         judge,

@@ -43,8 +43,8 @@ use seccompiler::BpfProgram;
 use super::cgroup::JobCgroup;
 use super::root::{enter_root, enter_run_root, job_path, stage_root, stage_run_template};
 use super::{
-    Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Step, StepReport, copy_artifact, paths,
-    read_artifact, read_frame, seccomp, write_frame,
+    Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Step, StepReport, copy_artifact,
+    copy_artifact_out, paths, read_frame, seccomp, write_frame,
 };
 
 /// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
@@ -360,13 +360,13 @@ fn read_job() -> Result<Vec<Step>> {
         if !artifact.reuse {
             continue;
         }
-        let bytes = read_artifact(&mut *input()).context("an artifact to reuse")?;
         let path = job_path(&artifact.path)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::write(&path, bytes)?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+        let mut file = fs::File::create(&path)?;
+        copy_artifact_out(&mut input(), &mut file).context("an artifact to reuse")?;
+        file.set_permissions(fs::Permissions::from_mode(0o755))?;
     }
     Ok(steps)
 }

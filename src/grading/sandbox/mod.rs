@@ -431,6 +431,23 @@ pub(crate) fn copy_artifact(
     Ok(())
 }
 
+/// Copies what [`copy_artifact`] wrote into `out` (in the kernel where it can).
+pub(crate) fn copy_artifact_out(
+    input: &mut std::fs::File,
+    out: &mut std::fs::File,
+) -> std::io::Result<()> {
+    let mut length = [0u8; 8];
+    input.read_exact(&mut length)?;
+    let length = u64::from_le_bytes(length);
+    if length > MAX_ARTIFACT_BYTES {
+        return Err(std::io::Error::other("artifact too large"));
+    }
+    if std::io::copy(&mut input.take(length), out)? != length {
+        return Err(std::io::Error::other("artifact cut short"));
+    }
+    Ok(())
+}
+
 /// Reads what [`copy_artifact`] wrote.
 pub(crate) fn read_artifact(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut length = [0u8; 8];

@@ -103,13 +103,12 @@ impl WarmSandbox {
         };
         match started {
             Some(started) => started.finish(steps, reused, progress),
-            None => {
-                let _ = lock(&inner.refill).send(());
-                inner
-                    .sandbox
-                    .start(inner.scratch_mb, inner.budget)?
-                    .finish(steps, reused, progress)
-            }
+            // All taken (jobs came faster than sandboxes are built; one is
+            // already on its way for each taken): build this one now.
+            None => inner
+                .sandbox
+                .start(inner.scratch_mb, inner.budget)?
+                .finish(steps, reused, progress),
         }
     }
 }
