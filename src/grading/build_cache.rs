@@ -64,6 +64,13 @@ impl BuildId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key(String);
 
+impl Key {
+    /// The key as hex (the name of its entry's directory).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The key of each leading compile step of `steps` that makes an artifact
 /// (the steps before the first run step); `None` for the rest.
 pub fn keys(build: &BuildId, steps: &[Step]) -> Vec<Option<Key>> {
