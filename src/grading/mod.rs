@@ -3,7 +3,8 @@
 //! [`sandbox`] isolates every compile and run, [`deps`] prepares the crates
 //! learner code links against, [`judge`] decides which steps to run and reads
 //! their results into a [`verdict::Verdict`], with the trusted test
-//! [`harness`] inside every test binary. [`queue`] keeps jobs in PostgreSQL
+//! [`harness`] inside every test binary; [`build_cache`] keeps what was
+//! compiled so the same code is never compiled twice. [`queue`] keeps jobs in PostgreSQL
 //! and [`pool`] runs the workers that take them; [`job`] is the vocabulary
 //! they share (mode, status, phase, events).
 //!
@@ -55,6 +56,14 @@
 //!   memfd and tmpfs included), processes and CPU bandwidth; the grader
 //!   refuses to start where it cannot make one, unless the operator accepts
 //!   rlimits alone (`--allow-no-cgroup`).
+//!
+//! * **Poisoning the build cache** ([`build_cache`]). An artifact is kept
+//!   under the hash of everything that made it, and only PID 1 of the job
+//!   sends it back, after the last step, for compile steps that succeeded;
+//!   only compilers run where artifacts are made, and learner code runs in
+//!   run roots that cannot reach the compilers' `/job`. So no submission can
+//!   place a binary under another's key, and a hit runs in a fresh sandbox
+//!   like any build.
 //!
 //! Integrity signals ([`verdict::IntegrityFlag`]): a run stopped by the
 //! filter, one that exited mid-run, and one that printed result-shaped lines
