@@ -46,13 +46,13 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
     lock.lock()?; // one builder at a time; the others then find it ready
     let manifest_path = grader_dir.join("deps.json");
     let source_hash = hash_sources(workspace)?;
-    let toolchain = find_toolchain(workspace)?;
-    let rustc_version = rustc_version(&toolchain)?;
+    // The cache belongs to the toolchain it was built with (jobs compile
+    // with that one); it is stale when that toolchain changed in place (a
+    // `rustup update`), which its `rustc -vV` tells.
     if let Ok(text) = fs::read_to_string(&manifest_path)
         && let Ok(manifest) = serde_json::from_str::<Manifest>(&text)
         && manifest.source_hash == source_hash
-        && manifest.toolchain == toolchain
-        && manifest.rustc_version == rustc_version
+        && rustc_version(&manifest.toolchain).is_ok_and(|v| v == manifest.rustc_version)
         && manifest.toolchain.join("bin/rustc").exists()
         && manifest
             .externs
@@ -112,10 +112,11 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
             externs.keys().collect::<Vec<_>>()
         );
     }
+    let toolchain = find_toolchain(workspace)?;
     let manifest = Manifest {
         source_hash,
+        rustc_version: rustc_version(&toolchain)?,
         toolchain,
-        rustc_version,
         deps_dir: target_dir.join("debug/deps"),
         externs,
     };
