@@ -29,7 +29,9 @@ pub async fn prepare_grader(settings: &Settings) -> Result<()> {
     judge.keep_warm(parallel);
     let started = std::time::Instant::now();
     let (built, failed) = tokio::task::spawn_blocking(move || {
-        judge.prebuild_examples(&programme, parallel, &|| false)
+        let built = judge.prebuild_examples(&programme, parallel, &|| false);
+        judge.settle();
+        built
     })
     .await?;
     eprintln!(
@@ -49,7 +51,12 @@ pub async fn prepare_grader(settings: &Settings) -> Result<()> {
 pub async fn run_file(settings: &Settings, file: &Path, as_json: bool) -> Result<ExitCode> {
     let code = read_code(file)?;
     let judge = judge(settings).await?;
-    let verdict = tokio::task::spawn_blocking(move || judge.run_program(&code, None)).await?;
+    let verdict = tokio::task::spawn_blocking(move || {
+        let verdict = judge.run_program(&code, None);
+        judge.settle();
+        verdict
+    })
+    .await?;
     report(&verdict, as_json)
 }
 
@@ -67,9 +74,13 @@ pub async fn grade_file(
         .with_context(|| format!("no exercise {exercise_id:?} (see `lockstep curriculum list`)"))?;
     let code = read_code(file)?;
     let judge = judge(settings).await?;
-    let verdict =
-        tokio::task::spawn_blocking(move || judge.grade(&exercise, &code, Mode::Submit, None))
-            .await?;
+    // The verdict, then its build kept in the cache before the process ends.
+    let verdict = tokio::task::spawn_blocking(move || {
+        let verdict = judge.grade(&exercise, &code, Mode::Submit, None);
+        judge.settle();
+        verdict
+    })
+    .await?;
     report(&verdict, as_json)
 }
 
@@ -291,6 +302,7 @@ pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
         programme.exercises().count(),
         programme.lessons().count()
     );
+    judge.settle();
     Ok(if failures.is_empty() {
         ExitCode::SUCCESS
     } else {

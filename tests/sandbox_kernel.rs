@@ -343,7 +343,7 @@ async fn sandboxes_built_ahead_serve_one_job_each() {
     ] {
         let traced = steps[0].argv[2].contains("echo left");
         let warm = warm.clone();
-        let report = tokio::task::spawn_blocking(move || warm.run(steps, Vec::new(), None))
+        let report = tokio::task::spawn_blocking(move || warm.run(steps, Vec::new(), None, None))
             .await
             .unwrap()
             .expect("the sandbox runs");

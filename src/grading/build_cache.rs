@@ -139,6 +139,27 @@ pub struct BuildCache {
     capacity_bytes: u64,
     /// Bytes stored, as last counted (None: not counted yet).
     size: Mutex<Option<u64>>,
+    /// Jobs whose artifacts are still to be stored ([`Self::storing`]).
+    stores: Mutex<usize>,
+    stored: Condvar,
+}
+
+/// A job whose artifacts are on their way into the cache; dropping it
+/// (stored, or not sent after all) says so.
+pub struct Storing(Arc<BuildCache>);
+
+impl Storing {
+    /// The cache to store them in.
+    pub fn cache(&self) -> &BuildCache {
+        &self.0
+    }
+}
+
+impl Drop for Storing {
+    fn drop(&mut self) {
+        *lock(&self.0.stores) -= 1;
+        self.0.stored.notify_all();
+    }
 }
 
 /// Compiles in flight in this process, by cache directory and key: every
@@ -179,10 +200,13 @@ impl BuildCache {
     pub fn open(dir: &Path, capacity_bytes: u64) -> Result<Self> {
         fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the build cache {}", dir.display()))?;
+        sweep_leftovers(dir);
         Ok(Self {
             dir: dir.to_path_buf(),
             capacity_bytes,
             size: Mutex::new(None),
+            stores: Mutex::new(0),
+            stored: Condvar::new(),
         })
     }
 
@@ -206,6 +230,20 @@ impl BuildCache {
             while !*done {
                 done = flight.landed.wait(done).unwrap_or_else(|e| e.into_inner());
             }
+        }
+    }
+
+    /// Marks a job's artifacts as on their way ([`Self::wait_for_stores`]).
+    pub fn storing(self: &Arc<Self>) -> Storing {
+        *lock(&self.stores) += 1;
+        Storing(self.clone())
+    }
+
+    /// Waits until no job's artifacts are on their way.
+    pub fn wait_for_stores(&self) {
+        let mut stores = lock(&self.stores);
+        while *stores > 0 {
+            stores = self.stored.wait(stores).unwrap_or_else(|e| e.into_inner());
         }
     }
 
@@ -315,6 +353,26 @@ impl BuildCache {
     /// Bytes held now (counted on disk).
     pub fn size(&self) -> u64 {
         self.entries().iter().map(|e| e.bytes).sum()
+    }
+}
+
+/// Removes what a process that died while storing or evicting left behind
+/// (entries being written, entries being deleted), once it is old enough
+/// that no live process is still at it.
+fn sweep_leftovers(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 600));
+        if (name.starts_with(".new-") || name.starts_with(".old-")) && stale {
+            let _ = fs::remove_dir_all(entry.path());
+        }
     }
 }
 

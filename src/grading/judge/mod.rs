@@ -31,8 +31,8 @@ use super::harness::{self, Outcome, Report};
 use super::job::Phase;
 use super::sandbox::warm::WarmSandbox;
 use super::sandbox::{
-    Artifact, Budget, Exit, Isolation, JobFile, JobReport, Limits, Progress, Sandbox, Step,
-    StepReport,
+    Artifact, Budget, Exit, Isolation, JobFile, JobReport, KeepArtifacts, Limits, Progress,
+    Sandbox, Step, StepReport,
 };
 use super::verdict::{Durations, IntegrityFlag, Reason, Status, TestResult, Verdict};
 pub use crate::config::Ceiling;
@@ -249,11 +249,11 @@ impl Judge {
         progress: Option<&Progress>,
     ) -> anyhow::Result<Vec<StepReport>> {
         let Some(cache) = &self.cache else {
-            return Ok(self.launch(steps, Vec::new(), progress)?.steps);
+            return Ok(self.launch(steps, Vec::new(), progress, None)?.steps);
         };
         let keys = build_cache::keys(&self.build, &steps);
         // An identical job in flight on this node: wait, then use its artifacts.
-        let _flight = keys
+        let flight = keys
             .iter()
             .flatten()
             .last()
@@ -282,16 +282,22 @@ impl Judge {
             // Nothing left to run (a prebuild of something already built).
             return Ok(reports.into_iter().map(|(_, report)| report).collect());
         }
-        let mut report = self.launch(steps, reused, progress)?;
+        // The artifacts are stored after the verdict is out; identical jobs
+        // wait for them (their flight ends once they are stored).
+        let store = cache.storing();
+        let keep: KeepArtifacts = Box::new(move |steps, artifacts| {
+            for (index, artifact) in &artifacts {
+                if let Some(key) = &keys[*index]
+                    && let Err(error) = store.cache().put(key, &steps[*index], &artifact.0)
+                {
+                    tracing::warn!(error = format!("{error:#}"), "cannot keep a build artifact");
+                }
+            }
+            drop(flight);
+        });
+        let mut report = self.launch(steps, reused, progress, Some(keep))?;
         for (index, cached) in reports {
             report.steps[index] = cached;
-        }
-        for (index, artifact) in &report.artifacts {
-            if let Some(key) = &keys[*index]
-                && let Err(error) = cache.put(key, &report.steps[*index], &artifact.0)
-            {
-                tracing::warn!(error = format!("{error:#}"), "cannot keep a build artifact");
-            }
         }
         Ok(report.steps)
     }
@@ -302,13 +308,23 @@ impl Judge {
         steps: Vec<Step>,
         reused: Vec<(std::fs::File, u64)>,
         progress: Option<&Progress>,
+        keep: Option<KeepArtifacts>,
     ) -> anyhow::Result<JobReport> {
         match &self.warm {
-            Some(warm) => warm.run(steps, reused, progress),
+            Some(warm) => warm.run(steps, reused, progress, keep),
             None => self
                 .sandbox
                 .start(SCRATCH_MB, Budget::of(&steps))?
-                .finish(steps, reused, progress),
+                .finish_keeping(steps, reused, progress, keep),
+        }
+    }
+
+    /// Waits until the artifacts of finished jobs are in the build cache
+    /// (they are stored after the verdict): before a command-line process
+    /// exits.
+    pub fn settle(&self) {
+        if let Some(cache) = &self.cache {
+            cache.wait_for_stores();
         }
     }
 

@@ -40,7 +40,7 @@ use std::io::{BufRead, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -518,6 +518,10 @@ impl Sandbox {
     }
 }
 
+/// Takes the artifacts a job sent back (step index and contents), with the
+/// job's step reports.
+pub type KeepArtifacts = Box<dyn FnOnce(&[StepReport], Vec<(usize, Bytes)>) + Send>;
+
 /// A helper building (or done building) a sandbox, waiting for its job.
 /// Dropping it ends the helper.
 #[derive(Debug)]
@@ -542,6 +546,19 @@ impl Started {
         reused: Vec<(std::fs::File, u64)>,
         progress: Option<&Progress>,
     ) -> Result<JobReport> {
+        self.finish_keeping(steps, reused, progress, None)
+    }
+
+    /// [`Self::finish`], but with `keep`, the report comes back as soon as
+    /// it is read and the artifacts go to `keep` after it, on another
+    /// thread: nobody waits for them to cross the pipes.
+    pub fn finish_keeping(
+        self,
+        steps: Vec<Step>,
+        reused: Vec<(std::fs::File, u64)>,
+        progress: Option<&Progress>,
+        keep: Option<KeepArtifacts>,
+    ) -> Result<JobReport> {
         let Started {
             mut child,
             mut stdin,
@@ -559,16 +576,39 @@ impl Started {
             }
             Ok(())
         });
-        let reader = std::thread::spawn(move || -> Result<JobReport> {
-            let report = read_frame(&mut stdout, MAX_REPORT_BYTES)?;
-            let mut report: JobReport = serde_json::from_slice(&report)?;
-            for index in 0..report.steps.len() {
-                if report.steps[index].artifact_sent {
-                    let bytes = read_artifact(&mut stdout)?;
-                    report.artifacts.push((index, Bytes(bytes)));
+        let (report_sender, report_receiver) = std::sync::mpsc::channel::<Result<JobReport>>();
+        std::thread::spawn(move || {
+            let report = read_frame(&mut stdout, MAX_REPORT_BYTES)
+                .map_err(anyhow::Error::from)
+                .and_then(|frame| Ok(serde_json::from_slice::<JobReport>(&frame)?));
+            let read_artifacts = |stdout: &mut std::process::ChildStdout, steps: &[StepReport]| {
+                let mut artifacts = Vec::new();
+                for (index, step) in steps.iter().enumerate() {
+                    if step.artifact_sent {
+                        artifacts.push((index, Bytes(read_artifact(stdout)?)));
+                    }
+                }
+                Ok::<_, anyhow::Error>(artifacts)
+            };
+            match (report, keep) {
+                (Ok(report), Some(keep)) => {
+                    let steps = report.steps.clone();
+                    let _ = report_sender.send(Ok(report));
+                    if let Ok(artifacts) = read_artifacts(&mut stdout, &steps) {
+                        keep(&steps, artifacts);
+                    }
+                }
+                (Ok(mut report), None) => {
+                    let read = read_artifacts(&mut stdout, &report.steps).map(|artifacts| {
+                        report.artifacts = artifacts;
+                        report
+                    });
+                    let _ = report_sender.send(read);
+                }
+                (Err(error), _) => {
+                    let _ = report_sender.send(Err(error));
                 }
             }
-            Ok(report)
         });
         let progress = progress.cloned();
         let err_reader = std::thread::spawn(move || {
@@ -591,22 +631,18 @@ impl Started {
             }
             err
         });
-        // The report is complete when the helper closes its stdout, which it
-        // does before tearing the sandbox down (or when it dies).
-        let started = Instant::now();
-        while !reader.is_finished() {
-            if started.elapsed() > Duration::from_millis(deadline) {
+        // The helper sends the report before tearing the sandbox down (or
+        // closes its stdout when it dies).
+        let read = match report_receiver.recv_timeout(Duration::from_millis(deadline)) {
+            Ok(read) => read,
+            Err(_) => {
                 // Killing the helper kills the whole sandbox (parent-death signals).
                 let _ = child.kill();
                 let _ = child.wait();
                 bail!("the sandbox helper did not finish within {deadline} ms");
             }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        };
         let _ = writer.join();
-        let read = reader
-            .join()
-            .map_err(|_| anyhow::anyhow!("reader panicked"))?;
         let mut report = match read {
             Ok(report) => report,
             Err(_) => {

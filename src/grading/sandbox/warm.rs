@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::Result;
 
-use super::{Budget, JobReport, Progress, Sandbox, Started, Step};
+use super::{Budget, JobReport, KeepArtifacts, Progress, Sandbox, Started, Step};
 
 /// A sandbox launcher that keeps `count` helpers started ahead of time.
 #[derive(Debug, Clone)]
@@ -76,20 +76,21 @@ impl WarmSandbox {
     }
 
     /// Runs `steps` in a sandbox started ahead of time when one is ready,
-    /// else in a new one, and starts another for a later job; `reused` as
-    /// for [`Started::finish`]. Blocking.
+    /// else in a new one, and starts another for a later job; `reused` and
+    /// `keep` as for [`Started::finish_keeping`]. Blocking.
     pub fn run(
         &self,
         steps: Vec<Step>,
         reused: Vec<(File, u64)>,
         progress: Option<&Progress>,
+        keep: Option<KeepArtifacts>,
     ) -> Result<JobReport> {
         let inner = &self.inner;
         if !inner.budget.covers(&Budget::of(&steps)) {
             return inner
                 .sandbox
                 .start(inner.scratch_mb, Budget::of(&steps))?
-                .finish(steps, reused, progress);
+                .finish_keeping(steps, reused, progress, keep);
         }
         let started = loop {
             let Some(mut started) = lock(&inner.ready).pop_front() else {
@@ -102,13 +103,13 @@ impl WarmSandbox {
             }
         };
         match started {
-            Some(started) => started.finish(steps, reused, progress),
+            Some(started) => started.finish_keeping(steps, reused, progress, keep),
             // All taken (jobs came faster than sandboxes are built; one is
             // already on its way for each taken): build this one now.
             None => inner
                 .sandbox
                 .start(inner.scratch_mb, inner.budget)?
-                .finish(steps, reused, progress),
+                .finish_keeping(steps, reused, progress, keep),
         }
     }
 }
