@@ -174,7 +174,13 @@ impl JobCgroup {
 /// Whether this process can make job cgroups: the check a worker makes
 /// before it accepts jobs, so budgets fail closed.
 pub fn available() -> bool {
-    let probe = format!("probe-{}", std::process::id());
+    // Unique per call: threads of one process may probe at once.
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let probe = format!(
+        "probe-{}-{}",
+        std::process::id(),
+        PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     match JobCgroup::create(&probe, 64 * 1024 * 1024, 16, 0) {
         Some(cgroup) => {
             cgroup.remove();
