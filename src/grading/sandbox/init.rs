@@ -132,12 +132,14 @@ fn run_helper() -> Result<()> {
             // One memory and process budget for the whole job, where we may.
             let budget_mb = spec.budget.memory_mb + spec.scratch_mb + 64;
             let processes = spec.budget.processes + 8;
-            let cgroup = JobCgroup::create(
-                &child.to_string(),
-                budget_mb * 1024 * 1024,
-                processes,
-                spec.cpus,
+            // Not the pid alone: pids wrap around (fast under a fork bomb)
+            // while an earlier job's cgroup may still be on its way out.
+            let cgroup_name = format!(
+                "{child}-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
             );
+            let cgroup =
+                JobCgroup::create(&cgroup_name, budget_mb * 1024 * 1024, processes, spec.cpus);
             if cgroup.is_none() && spec.require_cgroup {
                 bail!(
                     "no cgroup can be made for the job, so its memory, process and CPU budgets cannot be enforced; \
