@@ -44,7 +44,7 @@ use super::cgroup::JobCgroup;
 use super::root::{enter_root, enter_run_root, job_path, stage_root, stage_run_template};
 use super::{
     Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Step, StepReport, copy_artifact,
-    copy_artifact_out, paths, read_frame, seccomp, write_frame,
+    copy_artifact_out, paths, read_artifact_length, read_frame, seccomp, write_frame,
 };
 
 /// Host uids `BASE..BASE+RANGE` run jobs when Lockstep runs as root, so that
@@ -172,9 +172,8 @@ fn run_helper() -> Result<()> {
                 write_frame(&mut stdout, &serde_json::to_vec(&report)?)?;
                 let sent = report.steps.iter().filter(|s| s.artifact_sent).count();
                 for _ in 0..sent {
-                    let mut length = [0u8; 8];
-                    from_job.read_exact(&mut length)?;
-                    copy_artifact(&mut from_job, &mut stdout, u64::from_le_bytes(length))?;
+                    let length = read_artifact_length(&mut from_job)?;
+                    copy_artifact(&mut from_job, &mut stdout, length)?;
                 }
                 stdout.flush()?;
             }

@@ -436,26 +436,27 @@ pub(crate) fn copy_artifact_out(
     input: &mut std::fs::File,
     out: &mut std::fs::File,
 ) -> std::io::Result<()> {
-    let mut length = [0u8; 8];
-    input.read_exact(&mut length)?;
-    let length = u64::from_le_bytes(length);
-    if length > MAX_ARTIFACT_BYTES {
-        return Err(std::io::Error::other("artifact too large"));
-    }
+    let length = read_artifact_length(input)?;
     if std::io::copy(&mut input.take(length), out)? != length {
         return Err(std::io::Error::other("artifact cut short"));
     }
     Ok(())
 }
 
-/// Reads what [`copy_artifact`] wrote.
-pub(crate) fn read_artifact(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
+/// The length [`copy_artifact`] wrote before an artifact, within bounds.
+pub(crate) fn read_artifact_length(input: &mut impl Read) -> std::io::Result<u64> {
     let mut length = [0u8; 8];
     input.read_exact(&mut length)?;
     let length = u64::from_le_bytes(length);
     if length > MAX_ARTIFACT_BYTES {
         return Err(std::io::Error::other("artifact too large"));
     }
+    Ok(length)
+}
+
+/// Reads what [`copy_artifact`] wrote.
+pub(crate) fn read_artifact(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let length = read_artifact_length(input)?;
     let mut bytes = Vec::with_capacity(length as usize);
     input.take(length).read_to_end(&mut bytes)?;
     if bytes.len() as u64 != length {
