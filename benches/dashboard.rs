@@ -87,6 +87,7 @@ async fn run() -> anyhow::Result<()> {
         db.clone(),
         programme,
         Arc::new(Assets::load(&static_dir)?),
+        Arc::new(lockstep::metrics::Metrics::new()),
         &shutdown,
     )
     .await?;

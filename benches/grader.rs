@@ -74,11 +74,8 @@ async fn run() -> anyhow::Result<()> {
         database_url: None,
         curriculum: root.join("curriculum"),
         grader_deps: workspace.clone(),
-        max_run_seconds: 30,
-        max_run_memory_mb: 2048,
         allow_no_cgroup: !lockstep::grading::sandbox::cgroup::available(),
-        job_cpus: 0,
-        build_cache_mb: 2048,
+        ..default_settings()
     };
     lockstep::cli::prepare_grader(&prepared).await?;
     let db = lockstep::db::connect(&url, 10).await?;
@@ -89,15 +86,8 @@ async fn run() -> anyhow::Result<()> {
     // The pool starts as `lockstep worker` starts it, with the release build
     // as the sandbox helper and the dependency cache under the bench dir.
     let settings = Settings {
-        data_dir: bench_dir.clone(),
         database_url: Some(url),
-        curriculum: root.join("curriculum"),
-        grader_deps: workspace.clone(),
-        max_run_seconds: 30,
-        max_run_memory_mb: 2048,
-        allow_no_cgroup: !lockstep::grading::sandbox::cgroup::available(),
-        job_cpus: 0,
-        build_cache_mb: 2048,
+        ..prepared.clone()
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let grading = Grading {
@@ -576,4 +566,16 @@ fn given_tests(exercise: &Exercise) -> &lockstep::curriculum::GivenTests {
             panic!("the benchmark needs an exercise with given tests")
         }
     }
+}
+
+/// The binary's default settings (flags and environment), for the fields a
+/// benchmark does not set itself.
+fn default_settings() -> Settings {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        settings: Settings,
+    }
+    Args::parse_from(["lockstep"]).settings
 }

@@ -145,11 +145,8 @@ async fn run() -> Result<()> {
         database_url: Some(url.clone()),
         curriculum: root.join("curriculum"),
         grader_deps: root.join("grader/deps"),
-        max_run_seconds: 30,
-        max_run_memory_mb: 2048,
         allow_no_cgroup,
-        job_cpus: 0,
-        build_cache_mb: 2048,
+        ..default_settings()
     };
     let serve = ServeSettings {
         listen: "127.0.0.1:0".parse()?,
@@ -805,4 +802,16 @@ impl Learner {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
+}
+
+/// The binary's default settings (flags and environment), for the fields a
+/// benchmark does not set itself.
+fn default_settings() -> Settings {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        settings: Settings,
+    }
+    Args::parse_from(["lockstep"]).settings
 }

@@ -1,10 +1,14 @@
 //! The router and its middleware stack, assembled from the handlers in
 //! [`crate::web`] (which also defines the [`AppState`] they share).
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
-use axum::middleware;
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -14,6 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::metrics::{HttpLabels, Metrics};
 use crate::web::assets;
 use crate::web::{error, health, pages, submissions};
 
@@ -55,6 +60,8 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .route("/", get(pages::catalogue))
         .route("/modules/{module}", get(pages::module))
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics_here))
         .route("/api/exercises/{exercise}/submissions", post(submissions::submit))
         .route("/api/run", post(submissions::run))
         .route("/api/submissions/{id}", get(submissions::show))
@@ -73,6 +80,8 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         // Outermost of ours: everything inside knows who is asking.
         .layer(middleware::from_fn_with_state(state.clone(), crate::web::visitor::identify))
+        // Outside that, so every answer is counted as the client got it.
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), record_request))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -91,4 +100,47 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
         .with_state(state)
+}
+
+/// `/metrics` on the web address, unless `--metrics-listen` moved it to an
+/// address of its own.
+async fn metrics_here(State(probe): State<health::Probe>) -> Result<Response, error::AppError> {
+    if probe.metrics.served_elsewhere() {
+        return Err(error::AppError::NotFound);
+    }
+    Ok(health::metrics(State(probe)).await.into_response())
+}
+
+/// Counts every request by the route it matched (the pattern, so ids do not
+/// make a series each), its method and its status, with its latency.
+async fn record_request(
+    State(metrics): State<Arc<Metrics>>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    // Clients choose the method: anything unusual is one series, not one each.
+    let method = match *request.method() {
+        Method::GET
+        | Method::HEAD
+        | Method::POST
+        | Method::PUT
+        | Method::DELETE
+        | Method::PATCH
+        | Method::OPTIONS => request.method().as_str().to_owned(),
+        _ => "other".to_owned(),
+    };
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let labels = HttpLabels {
+        route,
+        method,
+        status: response.status().as_u16().to_string(),
+    };
+    metrics.observe_request(labels, started.elapsed());
+    response
 }

@@ -27,6 +27,7 @@ use crate::curriculum::{self, Programme};
 use crate::grading::judge::Judge;
 use crate::grading::pool::{self, Drained, PoolConfig};
 use crate::grading::queue::JobLimits;
+use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::web::assets::Assets;
 use crate::web::events::EventHub;
@@ -41,6 +42,9 @@ pub struct Application {
     programme: Arc<Programme>,
     web: Option<WebNode>,
     grading: Option<Grading>,
+    metrics: Arc<Metrics>,
+    /// `--metrics-listen`: the probes and `/metrics` on an address of their own.
+    metrics_listener: Option<TcpListener>,
     shutdown: Shutdown,
 }
 
@@ -102,11 +106,25 @@ impl Application {
             Some(serve) => Some(WebNode::bind(serve).await?),
             None => None,
         };
+        let metrics = Arc::new(Metrics::new());
+        let metrics_listener = match settings.metrics_listen {
+            Some(address) => {
+                metrics.serve_elsewhere();
+                Some(
+                    TcpListener::bind(address)
+                        .await
+                        .with_context(|| format!("cannot listen on {address} for /metrics"))?,
+                )
+            }
+            None => None,
+        };
         Ok(Self {
             settings,
             programme,
             web,
             grading,
+            metrics,
+            metrics_listener,
             shutdown: Shutdown::new(),
         })
     }
@@ -116,6 +134,13 @@ impl Application {
         self.web
             .as_ref()
             .and_then(|web| web.listener.local_addr().ok())
+    }
+
+    /// The address of `--metrics-listen`'s listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The application's shutdown: cancel it to stop [`Application::run`].
@@ -131,12 +156,35 @@ impl Application {
             programme,
             web,
             grading,
+            metrics,
+            metrics_listener,
             shutdown,
         } = self;
+        if let Some(listener) = metrics_listener {
+            let probe = crate::web::health::Probe {
+                db: db.clone(),
+                metrics: metrics.clone(),
+            };
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, crate::web::health::router(probe))
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+                if let Err(error) = served {
+                    tracing::error!(%error, "the /metrics listener failed");
+                }
+            });
+        }
         let state = match &web {
             Some(web) => {
-                match AppState::build(db.clone(), programme.clone(), web.assets.clone(), &shutdown)
-                    .await
+                match AppState::build(
+                    db.clone(),
+                    programme.clone(),
+                    web.assets.clone(),
+                    metrics.clone(),
+                    &shutdown,
+                )
+                .await
                 {
                     Ok(state) => Some(AppState {
                         jobs: web.jobs,
@@ -152,11 +200,13 @@ impl Application {
             None => None,
         };
         let pool = grading.map(|grading| {
+            metrics.expect_workers(grading.config.workers);
             tokio::spawn(grading_pool(
                 settings,
-                db,
+                db.clone(),
                 programme,
                 grading,
+                metrics.clone(),
                 shutdown.clone(),
             ))
         });
@@ -218,6 +268,7 @@ impl AppState {
         db: PgPool,
         programme: Arc<Programme>,
         assets: Arc<Assets>,
+        metrics: Arc<Metrics>,
         shutdown: &Shutdown,
     ) -> Result<Self> {
         crate::progress::record::remember_versions(&db, &programme)
@@ -231,6 +282,7 @@ impl AppState {
             assets,
             jobs: Default::default(),
             trusted_proxies: Arc::new([]),
+            metrics,
         };
         state.events.spawn_listener(state.db.clone());
         state.events.spawn_session_evictor(state.auth.clone());
@@ -246,6 +298,7 @@ async fn grading_pool(
     db: PgPool,
     programme: Arc<Programme>,
     grading: Grading,
+    metrics: Arc<Metrics>,
     shutdown: Shutdown,
 ) -> Option<Drained> {
     let judge = match Judge::prepare(&settings, grading.helper).await {
@@ -272,7 +325,17 @@ async fn grading_pool(
             );
         })
     };
-    let drained = pool::run(db, judge, programme, grading.config, shutdown).await;
+    metrics.set_grader_ready(true);
+    let drained = pool::run(
+        db,
+        judge,
+        programme,
+        grading.config,
+        metrics.clone(),
+        shutdown,
+    )
+    .await;
+    metrics.set_grader_ready(false);
     let _ = prebuild.await;
     match drained {
         Ok(drained) => Some(drained),

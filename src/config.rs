@@ -67,6 +67,32 @@ pub struct Settings {
         global = true
     )]
     pub build_cache_mb: u64,
+
+    /// Serve `/metrics`, `/healthz` and `/readyz` on this address of their
+    /// own (and `/metrics` no longer on the web address); a `lockstep
+    /// worker` serves them only here.
+    #[arg(long, env = "LOCKSTEP_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log lines as `text` (for people) or `json` (one object per line, for
+    /// log collectors).
+    #[arg(
+        long,
+        env = "LOCKSTEP_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The operator's ceiling on per-exercise limits: plain data the grader is handed.

@@ -110,13 +110,21 @@ async fn unknown_pages_get_a_styled_404_and_the_api_gets_json() {
 }
 
 #[tokio::test]
-async fn healthz_follows_the_database() {
+async fn readyz_follows_the_database_and_healthz_stays_live() {
     let app = spawn_app().await;
-    let response = app.get("/healthz").await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
     app.db.close().await;
-    let response = app.get("/healthz").await;
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("database unavailable")
+    );
+    // Liveness does not depend on the database: restarting the node would not help.
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]

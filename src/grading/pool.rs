@@ -23,6 +23,7 @@ use super::judge::Judge;
 use super::queue::{self, ClaimedJob, JOBS_CHANNEL, MAX_ATTEMPTS};
 use super::verdict::Verdict;
 use crate::curriculum::Programme;
+use crate::metrics::Metrics;
 use crate::shutdown::{AbortOnDrop, Shutdown};
 
 /// How the pool runs.
@@ -65,6 +66,7 @@ struct Shared {
     config: PoolConfig,
     wake: Notify,
     shutdown: Shutdown,
+    metrics: Arc<Metrics>,
 }
 
 /// Runs the pool until `shutdown` begins, then releases unfinished jobs and
@@ -74,6 +76,7 @@ pub async fn run(
     judge: Judge,
     programme: Arc<Programme>,
     config: PoolConfig,
+    metrics: Arc<Metrics>,
     shutdown: Shutdown,
 ) -> Result<Drained> {
     let mut judge = judge;
@@ -87,6 +90,7 @@ pub async fn run(
         config,
         wake: Notify::new(),
         shutdown,
+        metrics,
     });
     let base = format!(
         "{}/{}/{}",
@@ -155,6 +159,7 @@ async fn listen(shared: Arc<Shared>) {
 /// One worker: claim, grade, finish, until shutdown; then hands back what it
 /// held and returns how many jobs that was.
 async fn work(shared: Arc<Shared>, worker: String) -> u64 {
+    let _running = shared.metrics.worker_started();
     while !shared.shutdown.is_cancelled() {
         // Register interest before looking, so a job announced in between still wakes us.
         let woken = shared.wake.notified();
@@ -221,6 +226,7 @@ async fn process_in_span(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
     for attempt in 0..30 {
         match queue::finish(&shared.db, &job, worker, &verdict).await {
             Ok(true) => {
+                shared.metrics.observe_verdict(&verdict);
                 tracing::info!(status = ?verdict.status, ms = verdict.duration_ms.total, "job graded");
                 return;
             }

@@ -153,8 +153,11 @@ pub async fn render_error_pages(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if wants_json || is_page || !(status.is_client_error() || status.is_server_error()) {
+    if is_page || !(status.is_client_error() || status.is_server_error()) {
         return response;
+    }
+    if wants_json {
+        return json_error(response).await;
     }
     let message = match response.extensions().get::<ErrorMessage>() {
         Some(ErrorMessage(message)) => message.clone(),
@@ -178,6 +181,42 @@ pub async fn render_error_pages(
         }
     }
     html
+}
+
+/// Longest body of a non-JSON error response (an extractor's rejection, a
+/// middleware's refusal) that is carried into the JSON error; they are a
+/// sentence long, and a longer one is cut rather than buffered whole.
+const MAX_REJECTION_BYTES: usize = 1024;
+
+/// Gives an error response that did not come from [`AppError`] (axum's
+/// extractor rejections, 405s, body limits, timeouts) the API's JSON shape
+/// `{"error": "..."}`, keeping its status and headers. The rejection's text
+/// describes the client's own input (`Invalid URL: Cannot parse "abc"…`),
+/// so it is passed on; a server error's text is not.
+async fn json_error(response: Response) -> Response {
+    if response.extensions().get::<ErrorMessage>().is_some() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let status = parts.status;
+    let text = match axum::body::to_bytes(body, MAX_REJECTION_BYTES).await {
+        Ok(bytes) if status.is_client_error() => String::from_utf8_lossy(&bytes).trim().to_string(),
+        _ => String::new(),
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = axum::body::Body::from(json!({ "error": message }).to_string());
+    let mut json = Response::from_parts(parts, body);
+    json.extensions_mut().insert(ErrorMessage(message));
+    json
 }
 
 /// The fallback for unknown routes.

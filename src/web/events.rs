@@ -261,11 +261,16 @@ pub async fn stream(
             }
         }
     });
-    let events = futures::stream::unfold((to_page, filter), |(mut to_page, filter)| async move {
-        to_page
-            .recv()
-            .await
-            .map(|event| (Ok(event), (to_page, filter)))
-    });
+    // Counted as open for as long as the response stream lives.
+    let open = state.metrics.sse_stream_opened();
+    let events = futures::stream::unfold(
+        (to_page, filter, open),
+        |(mut to_page, filter, open)| async move {
+            to_page
+                .recv()
+                .await
+                .map(|event| (Ok(event), (to_page, filter, open)))
+        },
+    );
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -33,4 +33,6 @@ pub struct AppState {
     /// Reverse proxies whose forwarding headers name the client
     /// (`--trusted-proxy`; see [`crate::web::visitor`]).
     pub trusted_proxies: Arc<[crate::config::ProxyNetwork]>,
+    /// The process's metrics and readiness (see [`crate::metrics`]).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

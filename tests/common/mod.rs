@@ -84,6 +84,8 @@ pub struct TestApp {
     pub base_url: String,
     /// The listening address.
     pub addr: SocketAddr,
+    /// `--metrics-listen`'s address, when set.
+    pub metrics_addr: Option<SocketAddr>,
     /// The test's own database.
     pub db: PgPool,
     /// A client with a cookie jar and no redirects followed.
@@ -157,10 +159,22 @@ pub async fn spawn_app_behind(
 /// Starts the app against `db` with the web settings `serve` (its `listen`
 /// should be port 0).
 pub async fn spawn_app_with_serve(db: PgPool, serve: ServeSettings) -> TestApp {
-    let app = Application::with_programme(settings(), programme(), Some(&serve), None)
+    spawn_application(db, settings(), serve, None).await
+}
+
+/// Starts an application with a web node (`serve`, port 0) and, given
+/// `grading`, an in-process grading pool, as `lockstep serve` runs.
+pub async fn spawn_application(
+    db: PgPool,
+    settings: Settings,
+    serve: ServeSettings,
+    grading: Option<Grading>,
+) -> TestApp {
+    let app = Application::with_programme(settings, programme(), Some(&serve), grading)
         .await
         .expect("the app builds");
     let addr = app.local_addr().expect("a web node has an address");
+    let metrics_addr = app.metrics_addr();
     let shutdown = app.shutdown();
     let running = db.clone();
     tokio::spawn(async move {
@@ -176,6 +190,7 @@ pub async fn spawn_app_with_serve(db: PgPool, serve: ServeSettings) -> TestApp {
     TestApp {
         base_url: format!("http://{addr}"),
         addr,
+        metrics_addr,
         db,
         client,
         shutdown,
