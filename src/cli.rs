@@ -119,8 +119,14 @@ fn report(verdict: &Verdict, as_json: bool) -> Result<ExitCode> {
                 println!("       {}", message.replace('\n', "\n       "));
             }
         }
-        print!("{}", verdict.stdout);
-        eprint!("{}", verdict.stderr);
+        // The captured output comes back with trailing whitespace trimmed:
+        // end its last line, so the status line starts on its own.
+        if !verdict.stdout.is_empty() {
+            println!("{}", verdict.stdout.trim_end_matches('\n'));
+        }
+        if !verdict.stderr.is_empty() {
+            eprintln!("{}", verdict.stderr.trim_end_matches('\n'));
+        }
         let status = match verdict.status {
             Status::Pass => "PASS",
             Status::Fail => "FAIL",
