@@ -262,13 +262,13 @@ impl JobService {
             return Response::Rejected { reason: Rejection::QueueFull };
         };
         let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
-        // In the table before the dispatcher can see it, so it can only move
-        // Queued -> Running, never the other way round.
         // A root span: the job outlives the request (and the connection)
         // that submitted it, so it must not be filed under them.
         let span = info_span!(parent: None, "job", job_id = id, outcome = tracing::field::Empty);
         let token = CancellationToken::new();
         let job = Job { state: JobState::Queued, token: token.clone(), span: span.clone() };
+        // In the table before the dispatcher can see it, so it can only move
+        // Queued -> Running, never the other way round.
         inner.jobs.lock().unwrap().insert(id, job);
         let timeout = timeout_ms.map_or(inner.config.default_timeout, Duration::from_millis);
         slot.send(Queued { id, payload, timeout, token, span: span.clone(), submitted: Instant::now() });
