@@ -126,7 +126,8 @@ impl JobService {
     pub fn start(config: Config, handler: Handler) -> JobService {
         assert!(config.workers > 0 && config.queue_capacity > 0, "workers and queue_capacity must be at least 1");
         let (queue, rx) = mpsc::channel(config.queue_capacity);
-        let inner = Arc::new(Inner { config, handler, queue, jobs: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) });
+        let inner =
+            Arc::new(Inner { config, handler, queue, jobs: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) });
         tokio::spawn(dispatch(inner.clone(), rx));
         JobService { inner }
     }

@@ -90,10 +90,19 @@ pub enum Rejection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Response {
-    Accepted { id: JobId },
-    Status { id: JobId, state: JobState },
-    Rejected { reason: Rejection },
-    Error { message: String },
+    Accepted {
+        id: JobId,
+    },
+    Status {
+        id: JobId,
+        state: JobState,
+    },
+    Rejected {
+        reason: Rejection,
+    },
+    Error {
+        message: String,
+    },
     /// The server is shutting down and closes this connection.
     Bye,
 }

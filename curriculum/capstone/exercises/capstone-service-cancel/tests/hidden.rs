@@ -56,7 +56,10 @@ async fn a_cancelled_job_is_never_overwritten_by_its_late_result() {
 async fn timed_out_and_panicking_jobs_give_their_worker_back() {
     let t0 = Instant::now();
     let (handler, jobs) = observed();
-    let svc = JobService::start(Config { workers: 1, default_timeout: Duration::from_millis(100), ..Config::default() }, handler);
+    let svc = JobService::start(
+        Config { workers: 1, default_timeout: Duration::from_millis(100), ..Config::default() },
+        handler,
+    );
     let mut client = connect(&svc);
     let stuck = client.accepted("sleep 100000").await;
     let panics = client.accepted("panic").await;

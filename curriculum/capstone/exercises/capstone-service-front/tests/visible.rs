@@ -85,10 +85,7 @@ async fn submit_then_ask_for_the_status() {
     assert_eq!(client.status(2).await, JobState::Running, "job 2 sleeps 500 ms; at 100 ms it is running");
     sleep(Duration::from_millis(500)).await;
     assert_eq!(client.status(2).await, JobState::Succeeded("slept 500".into()));
-    assert_eq!(
-        client.call(Request::Status { id: 99 }).await,
-        Response::Error { message: "unknown job 99".into() }
-    );
+    assert_eq!(client.call(Request::Status { id: 99 }).await, Response::Error { message: "unknown job 99".into() });
 }
 
 #[tokio::test(start_paused = true)]

@@ -45,12 +45,12 @@ async fn every_open_connection_is_told_bye_and_the_queued_jobs_are_not_started()
     }
     sleep(Duration::from_millis(1)).await; // the only worker takes job 1
     let (report, took) = timed_shutdown(&svc, Duration::from_millis(20)).await;
-    assert_eq!(report, ShutdownReport { drained: vec![], cut_short: vec![ids[0]], never_started: vec![ids[1], ids[2]] });
-    assert_eq!(took, Duration::from_millis(20));
     assert_eq!(
-        svc.handle(Request::Status { id: ids[0] }),
-        Response::Status { id: ids[0], state: JobState::Cancelled }
+        report,
+        ShutdownReport { drained: vec![], cut_short: vec![ids[0]], never_started: vec![ids[1], ids[2]] }
     );
+    assert_eq!(took, Duration::from_millis(20));
+    assert_eq!(svc.handle(Request::Status { id: ids[0] }), Response::Status { id: ids[0], state: JobState::Cancelled });
     for client in clients.iter_mut() {
         assert_eq!(client.next_line().await.as_deref(), Some(r#"{"reply":"bye"}"#));
         assert_eq!(client.next_line().await, None);

@@ -197,10 +197,7 @@ async fn the_grace_period_cuts_long_jobs_short() {
     let (report, took) = timed_shutdown(&svc, Duration::from_millis(1000)).await;
     assert_eq!(report, ShutdownReport { drained: vec![short], cut_short: vec![long], never_started: vec![] });
     assert_eq!(took, Duration::from_millis(1000), "the grace period is 1000 ms: not a moment longer");
-    assert_eq!(
-        svc.handle(Request::Status { id: long }),
-        Response::Status { id: long, state: JobState::Cancelled }
-    );
+    assert_eq!(svc.handle(Request::Status { id: long }), Response::Status { id: long, state: JobState::Cancelled });
     assert_eq!(jobs.abandoned(), ["sleep 10000"], "the job that was cut short has its future dropped");
 }
 

@@ -49,13 +49,19 @@ async fn a_job_span_is_not_filed_under_the_connection_that_submitted_it() {
     sleep(Duration::from_millis(50)).await;
     let job = log.job_span(id);
     assert_eq!(
-        job.parent, None,
+        job.parent,
+        None,
         "the job outlives the connection: its span must be a root, not a child of `connection` ({})",
         log.path(&[job.seq])
     );
     let queued = log.job_events(id, "job queued");
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].scope.first(), Some(&job.seq), "`job queued` is in the job's span: {}", log.path(&queued[0].scope));
+    assert_eq!(
+        queued[0].scope.first(),
+        Some(&job.seq),
+        "`job queued` is in the job's span: {}",
+        log.path(&queued[0].scope)
+    );
 }
 
 #[tokio::test(start_paused = true)]
