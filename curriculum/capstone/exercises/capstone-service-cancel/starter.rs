@@ -1,0 +1,259 @@
+//! Capstone stage 2: per-job timeouts and cancellation by id.
+//!
+//! This is stage 1's solution with the new request, states and config field
+//! already declared. Jobs still run without a timeout, and `Cancel` is not
+//! implemented yet.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
+#[allow(unused_imports)] // you will want these
+use {tokio::time::timeout, tokio_util::sync::CancellationToken};
+
+/// Jobs are numbered from 1 in submission order.
+pub type JobId = u64;
+
+/// One request line from a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Queue a job; `timeout_ms` overrides the service's default timeout.
+    Submit {
+        payload: String,
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+    /// Ask for a job's state.
+    Status { id: JobId },
+    /// Cancel a queued or running job.
+    Cancel { id: JobId },
+}
+
+/// Where a job is in its life. The last four are terminal: once a job
+/// reaches one, its state never changes again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded(String),
+    Failed(String),
+    TimedOut,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+/// Why the service refused work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    /// The job queue is full: retry later.
+    QueueFull,
+}
+
+/// One reply line to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Response {
+    Accepted { id: JobId },
+    Status { id: JobId, state: JobState },
+    Rejected { reason: Rejection },
+    Error { message: String },
+}
+
+/// What a job returns: its output, or an error message.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+
+/// Turns a job's payload into the work to do. Supplied by whoever runs the
+/// service (the tests supply their own).
+pub type Handler = Arc<dyn Fn(String) -> JobFuture + Send + Sync>;
+
+/// Wraps an async function as a [`Handler`].
+pub fn handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<String, String>> + Send + 'static,
+{
+    Arc::new(move |payload| Box::pin(f(payload)))
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Jobs running at once.
+    pub workers: usize,
+    /// Jobs waiting to run; a submit beyond this is rejected with `queue_full`.
+    pub queue_capacity: usize,
+    /// Longest request line, in bytes.
+    pub max_line: usize,
+    /// Timeout of a job that does not ask for its own.
+    pub default_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { workers: 2, queue_capacity: 8, max_line: 4096, default_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// A job waiting in the queue.
+struct Queued {
+    id: JobId,
+    payload: String,
+}
+
+struct Inner {
+    config: Config,
+    handler: Handler,
+    queue: mpsc::Sender<Queued>,
+    /// A std mutex: every critical section is short and never awaits.
+    jobs: Mutex<HashMap<JobId, JobState>>,
+    next_id: AtomicU64,
+}
+
+impl Inner {
+    fn set(&self, id: JobId, state: JobState) {
+        self.jobs.lock().unwrap().insert(id, state);
+    }
+
+    fn state(&self, id: JobId) -> Option<JobState> {
+        self.jobs.lock().unwrap().get(&id).cloned()
+    }
+}
+
+/// The job service: a bounded queue, `workers` jobs at a time, a job table,
+/// and a line-delimited JSON front. Cheap to clone.
+#[derive(Clone)]
+pub struct JobService {
+    inner: Arc<Inner>,
+}
+
+impl JobService {
+    /// Starts the service's dispatcher. Must be called inside a Tokio runtime.
+    pub fn start(config: Config, handler: Handler) -> JobService {
+        assert!(config.workers > 0 && config.queue_capacity > 0, "workers and queue_capacity must be at least 1");
+        let (queue, rx) = mpsc::channel(config.queue_capacity);
+        let inner =
+            Arc::new(Inner { config, handler, queue, jobs: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) });
+        tokio::spawn(dispatch(inner.clone(), rx));
+        JobService { inner }
+    }
+
+    /// Answers one request. Never waits: a full queue is a rejection.
+    pub fn handle(&self, request: Request) -> Response {
+        match request {
+            // TODO(stage 2): use `timeout_ms` (or `Config::default_timeout`).
+            Request::Submit { payload, timeout_ms: _ } => self.submit(payload),
+            Request::Status { id } => match self.inner.state(id) {
+                Some(state) => Response::Status { id, state },
+                None => Response::Error { message: format!("unknown job {id}") },
+            },
+            Request::Cancel { id: _ } => todo!("stage 2: cancel a queued or running job"),
+        }
+    }
+
+    fn submit(&self, payload: String) -> Response {
+        let inner = &self.inner;
+        // Reserve the queue slot first: a full queue is refused at once (no
+        // waiting, no unbounded buffer) and leaves no trace in the table.
+        let Ok(slot) = inner.queue.try_reserve() else {
+            return Response::Rejected { reason: Rejection::QueueFull };
+        };
+        let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
+        // In the table before the dispatcher can see it, so it can only move
+        // Queued -> Running, never the other way round.
+        inner.set(id, JobState::Queued);
+        slot.send(Queued { id, payload });
+        Response::Accepted { id }
+    }
+
+    /// Serves one client: one JSON request per line, one JSON reply line
+    /// each, until the client closes or sends an overlong line.
+    pub async fn serve_connection<T>(&self, io: T)
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
+        let max_line = self.inner.config.max_line;
+        // The codec bounds the line: without a maximum, a client that never
+        // sends '\n' makes the read buffer grow until memory runs out.
+        let mut lines = Framed::new(io, LinesCodec::new_with_max_length(max_line));
+        while let Some(line) = lines.next().await {
+            let reply = match line {
+                Ok(line) => match serde_json::from_str::<Request>(&line) {
+                    Ok(request) => self.handle(request),
+                    // A bad line is the client's mistake: say so and carry on.
+                    Err(e) => Response::Error { message: format!("bad request: {e}") },
+                },
+                Err(LinesCodecError::MaxLineLengthExceeded) => {
+                    let too_long = Response::Error { message: format!("line longer than {max_line} bytes") };
+                    let _ = lines.send(encode(&too_long)).await;
+                    return;
+                }
+                Err(LinesCodecError::Io(_)) => return,
+            };
+            // `send` waits until the reply is written: a client that does not
+            // read stops being read (backpressure), nothing piles up here.
+            if lines.send(encode(&reply)).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Accepts connections forever, each served on its own task.
+    pub async fn serve(&self, listener: TcpListener) {
+        loop {
+            // A failed accept (a reset before accept, out of descriptors) is
+            // not fatal to the server.
+            if let Ok((stream, _peer)) = listener.accept().await {
+                let svc = self.clone();
+                tokio::spawn(async move { svc.serve_connection(stream).await });
+            }
+        }
+    }
+}
+
+/// One reply as a JSON line (without the newline; the codec adds it).
+pub fn encode(response: &Response) -> String {
+    serde_json::to_string(response).expect("a Response always serializes")
+}
+
+/// Takes a worker slot, then the next job, and starts it on its own task. A
+/// job is only taken off the queue when a slot is free, so the queue holds
+/// exactly the jobs that wait.
+async fn dispatch(inner: Arc<Inner>, mut rx: mpsc::Receiver<Queued>) {
+    let slots = Arc::new(Semaphore::new(inner.config.workers));
+    loop {
+        let slot = slots.clone().acquire_owned().await.expect("never closed");
+        let Some(job) = rx.recv().await else { return };
+        inner.set(job.id, JobState::Running);
+        tokio::spawn(run_job(inner.clone(), job, slot));
+    }
+}
+
+/// Runs one job; its slot is released when this task ends.
+// TODO(stage 2): a timeout, and a way to stop the job when it is cancelled.
+async fn run_job(inner: Arc<Inner>, job: Queued, _slot: OwnedSemaphorePermit) {
+    // A panic in the job is caught here, so it becomes `failed` instead of a
+    // task that silently died with the job stuck in `running`.
+    let state = match AssertUnwindSafe((inner.handler)(job.payload)).catch_unwind().await {
+        Ok(Ok(output)) => JobState::Succeeded(output),
+        Ok(Err(error)) => JobState::Failed(error),
+        Err(_panic) => JobState::Failed("job panicked".to_string()),
+    };
+    inner.set(job.id, state);
+}

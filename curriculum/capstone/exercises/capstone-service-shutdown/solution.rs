@@ -1,0 +1,505 @@
+//! Capstone stage 4: graceful shutdown. The job service stops accepting
+//! connections and jobs, cancels what is still queued, lets running jobs
+//! finish within a grace period, cancels the rest and reports what happened.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout};
+use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, Span, info, info_span, warn};
+
+/// Jobs are numbered from 1 in submission order.
+pub type JobId = u64;
+
+/// One request line from a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Queue a job; `timeout_ms` overrides the service's default timeout.
+    Submit {
+        payload: String,
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+    /// Ask for a job's state.
+    Status { id: JobId },
+    /// Cancel a queued or running job.
+    Cancel { id: JobId },
+}
+
+/// Where a job is in its life. The last four are terminal: once a job
+/// reaches one, its state never changes again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded(String),
+    Failed(String),
+    TimedOut,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, JobState::Queued | JobState::Running)
+    }
+
+    /// The name used in traces (the `outcome` field).
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded(_) => "succeeded",
+            JobState::Failed(_) => "failed",
+            JobState::TimedOut => "timed_out",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Why the service refused work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    /// The job queue is full: retry later.
+    QueueFull,
+    /// Too many open connections: this one is closed.
+    Overloaded,
+    /// The service is shutting down.
+    ShuttingDown,
+}
+
+/// One reply line to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Response {
+    Accepted {
+        id: JobId,
+    },
+    Status {
+        id: JobId,
+        state: JobState,
+    },
+    Rejected {
+        reason: Rejection,
+    },
+    Error {
+        message: String,
+    },
+    /// The server is shutting down and closes this connection.
+    Bye,
+}
+
+/// What a job returns: its output, or an error message.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+
+/// Turns a job's payload into the work to do. Supplied by whoever runs the
+/// service (the tests supply their own).
+pub type Handler = Arc<dyn Fn(String) -> JobFuture + Send + Sync>;
+
+/// Wraps an async function as a [`Handler`].
+pub fn handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<String, String>> + Send + 'static,
+{
+    Arc::new(move |payload| Box::pin(f(payload)))
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Jobs running at once.
+    pub workers: usize,
+    /// Jobs waiting to run; a submit beyond this is rejected with `queue_full`.
+    pub queue_capacity: usize,
+    /// Longest request line, in bytes.
+    pub max_line: usize,
+    /// Timeout of a job that does not ask for its own.
+    pub default_timeout: Duration,
+    /// Connections served at once; one more is told `overloaded` and closed.
+    pub max_connections: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            workers: 2,
+            queue_capacity: 8,
+            max_line: 4096,
+            default_timeout: Duration::from_secs(30),
+            max_connections: 64,
+        }
+    }
+}
+
+/// What `shutdown` did with the jobs it found. Ids in ascending order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Running when shutdown began, ended within the grace period.
+    pub drained: Vec<JobId>,
+    /// Still running when the grace period ran out: cancelled.
+    pub cut_short: Vec<JobId>,
+    /// Still queued when shutdown began: cancelled without starting.
+    pub never_started: Vec<JobId>,
+}
+
+/// A job waiting in the queue.
+struct Queued {
+    id: JobId,
+    payload: String,
+    timeout: Duration,
+    token: CancellationToken,
+    span: Span,
+    submitted: Instant,
+}
+
+/// A job's entry in the job table.
+struct Job {
+    state: JobState,
+    /// Cancels the job: the dispatcher skips it, or its task drops it.
+    token: CancellationToken,
+    /// The job's span, for the `job finished` event whoever settles it.
+    span: Span,
+}
+
+struct Inner {
+    config: Config,
+    handler: Handler,
+    queue: mpsc::Sender<Queued>,
+    /// A std mutex: every critical section is short and never awaits.
+    jobs: Mutex<HashMap<JobId, Job>>,
+    next_id: AtomicU64,
+    /// One permit per open connection.
+    connections: Arc<Semaphore>,
+    /// Cancelled when shutdown begins: no new connections, jobs or starts.
+    /// It does not touch running jobs; that is `abort`'s job.
+    stopping: CancellationToken,
+    /// Parent of every job's token: cancelled when the grace period runs out.
+    abort: CancellationToken,
+    /// Every running job's task, so shutdown can wait for them.
+    running: TaskTracker,
+    /// The dispatcher; it returns the ids of the jobs still queued when it
+    /// stopped. Taken by the first `shutdown`.
+    dispatcher: Mutex<Option<JoinHandle<Vec<JobId>>>>,
+}
+
+impl Inner {
+    /// Moves a job to a terminal state unless it already has one: the first
+    /// terminal state wins. Check and write happen under one lock, so a
+    /// cancel and a job finishing at the same moment cannot overwrite each
+    /// other. Returns whether this call set the state.
+    fn settle(&self, id: JobId, state: JobState) -> bool {
+        let span = {
+            let mut jobs = self.jobs.lock().unwrap();
+            let Some(job) = jobs.get_mut(&id) else { return false };
+            if job.state.is_terminal() {
+                return false;
+            }
+            job.state = state.clone();
+            job.span.clone()
+        };
+        // Outside the lock: a subscriber may be slow, the table must not wait.
+        let outcome = state.name();
+        span.record("outcome", outcome);
+        span.in_scope(|| match state {
+            JobState::Succeeded(_) | JobState::Cancelled => info!(outcome, "job finished"),
+            _ => warn!(outcome, "job finished"),
+        });
+        true
+    }
+
+    /// Queued -> Running; false if the job was cancelled while queued.
+    fn start(&self, id: JobId) -> bool {
+        let mut jobs = self.jobs.lock().unwrap();
+        match jobs.get_mut(&id) {
+            Some(job) if job.state == JobState::Queued => {
+                job.state = JobState::Running;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn state(&self, id: JobId) -> Option<JobState> {
+        self.jobs.lock().unwrap().get(&id).map(|job| job.state.clone())
+    }
+}
+
+/// The job service: a bounded queue, `workers` jobs at a time, a job table,
+/// and a line-delimited JSON front. Cheap to clone.
+#[derive(Clone)]
+pub struct JobService {
+    inner: Arc<Inner>,
+}
+
+impl JobService {
+    /// Starts the service's dispatcher. Must be called inside a Tokio runtime.
+    pub fn start(config: Config, handler: Handler) -> JobService {
+        assert!(config.workers > 0 && config.queue_capacity > 0, "workers and queue_capacity must be at least 1");
+        let (queue, rx) = mpsc::channel(config.queue_capacity);
+        let inner = Arc::new(Inner {
+            connections: Arc::new(Semaphore::new(config.max_connections)),
+            config,
+            handler,
+            queue,
+            jobs: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            stopping: CancellationToken::new(),
+            abort: CancellationToken::new(),
+            running: TaskTracker::new(),
+            dispatcher: Mutex::new(None),
+        });
+        let dispatcher = tokio::spawn(dispatch(inner.clone(), rx));
+        *inner.dispatcher.lock().unwrap() = Some(dispatcher);
+        JobService { inner }
+    }
+
+    /// Answers one request. Never waits: a full queue is a rejection.
+    pub fn handle(&self, request: Request) -> Response {
+        match request {
+            Request::Submit { payload, timeout_ms } => self.submit(payload, timeout_ms),
+            Request::Status { id } => match self.inner.state(id) {
+                Some(state) => Response::Status { id, state },
+                None => unknown(id),
+            },
+            Request::Cancel { id } => {
+                let token = match self.inner.jobs.lock().unwrap().get(&id) {
+                    Some(job) => job.token.clone(),
+                    None => return unknown(id),
+                };
+                if self.inner.settle(id, JobState::Cancelled) {
+                    // A running job's future is dropped by its task's select;
+                    // a queued one is skipped by the dispatcher.
+                    token.cancel();
+                }
+                // Cancelled, or the terminal state the job had already reached.
+                let state = self.inner.state(id).expect("jobs are never removed");
+                Response::Status { id, state }
+            }
+        }
+    }
+
+    fn submit(&self, payload: String, timeout_ms: Option<u64>) -> Response {
+        let inner = &self.inner;
+        if inner.stopping.is_cancelled() {
+            warn!(reason = "shutting_down", "submit rejected");
+            return Response::Rejected { reason: Rejection::ShuttingDown };
+        }
+        // Reserve the queue slot first: a full queue is refused at once (no
+        // waiting, no unbounded buffer) and leaves no trace in the table.
+        let Ok(slot) = inner.queue.try_reserve() else {
+            warn!(reason = "queue_full", "submit rejected");
+            return Response::Rejected { reason: Rejection::QueueFull };
+        };
+        let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
+        // A root span: the job outlives the request (and the connection)
+        // that submitted it, so it must not be filed under them.
+        let span = info_span!(parent: None, "job", job_id = id, outcome = tracing::field::Empty);
+        // A child of `abort`: the end of the grace period cancels every job.
+        let token = inner.abort.child_token();
+        let job = Job { state: JobState::Queued, token: token.clone(), span: span.clone() };
+        // In the table before the dispatcher can see it, so it can only move
+        // Queued -> Running, never the other way round.
+        inner.jobs.lock().unwrap().insert(id, job);
+        let timeout = timeout_ms.map_or(inner.config.default_timeout, Duration::from_millis);
+        slot.send(Queued { id, payload, timeout, token, span: span.clone(), submitted: Instant::now() });
+        let queue_depth = inner.queue.max_capacity() - inner.queue.capacity();
+        span.in_scope(|| info!(queue_depth, "job queued"));
+        Response::Accepted { id }
+    }
+
+    /// Serves one client: one JSON request per line, one JSON reply line
+    /// each, until the client closes or sends an overlong line. Past
+    /// `max_connections` open connections, answers `overloaded` and closes.
+    /// When shutdown begins it says `bye` (between requests) and closes.
+    pub async fn serve_connection<T>(&self, io: T)
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
+        let max_line = self.inner.config.max_line;
+        // The codec bounds the line: without a maximum, a client that never
+        // sends '\n' makes the read buffer grow until memory runs out.
+        let mut lines = Framed::new(io, LinesCodec::new_with_max_length(max_line));
+        // Held until this connection ends. Past the limit, answer at once and
+        // close: cheaper for both sides than a connection nobody serves.
+        let Ok(_connection) = self.inner.connections.clone().try_acquire_owned() else {
+            warn!(reason = "overloaded", "connection refused");
+            let _ = lines.send(encode(&Response::Rejected { reason: Rejection::Overloaded })).await;
+            return;
+        };
+        loop {
+            let line = tokio::select! {
+                biased;
+                // Checked between requests only: a request already read is
+                // answered first. `next()` is cancel safe: a partial line
+                // stays in the codec's buffer.
+                _ = self.inner.stopping.cancelled() => {
+                    let _ = lines.send(encode(&Response::Bye)).await;
+                    return;
+                }
+                line = lines.next() => match line {
+                    Some(line) => line,
+                    None => return, // the client closed its side
+                },
+            };
+            let reply = match line {
+                Ok(line) => match serde_json::from_str::<Request>(&line) {
+                    Ok(request) => self.handle(request),
+                    // A bad line is the client's mistake: say so and carry on.
+                    Err(e) => Response::Error { message: format!("bad request: {e}") },
+                },
+                Err(LinesCodecError::MaxLineLengthExceeded) => {
+                    let too_long = Response::Error { message: format!("line longer than {max_line} bytes") };
+                    let _ = lines.send(encode(&too_long)).await;
+                    return;
+                }
+                Err(LinesCodecError::Io(_)) => return,
+            };
+            // `send` waits until the reply is written: a client that does not
+            // read stops being read (backpressure), nothing piles up here.
+            if lines.send(encode(&reply)).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Accepts connections until shutdown begins, each served on its own
+    /// task; then returns, dropping the listener (new connections are
+    /// refused from then on).
+    pub async fn serve(&self, listener: TcpListener) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.inner.stopping.cancelled() => return,
+                accepted = listener.accept() => {
+                    // A failed accept (a reset before accept, out of
+                    // descriptors) is not fatal to the server.
+                    if let Ok((stream, _peer)) = accepted {
+                        let svc = self.clone();
+                        tokio::spawn(async move { svc.serve_connection(stream).await });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Graceful shutdown: stop accepting connections and jobs, cancel the
+    /// queued jobs, give the running ones up to `grace`, then cancel those
+    /// still running. Returns once every job task has ended, and not later.
+    pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
+        let inner = &self.inner;
+        inner.stopping.cancel();
+        let dispatcher = inner.dispatcher.lock().unwrap().take();
+        let Some(dispatcher) = dispatcher else {
+            return ShutdownReport::default(); // shut down already
+        };
+        // Once the dispatcher has returned, nothing starts any more, so the
+        // jobs that are `Running` now are exactly the ones to drain.
+        let mut never_started = dispatcher.await.unwrap_or_default();
+        never_started.sort_unstable();
+        let mut in_flight = ids_in(inner, &JobState::Running);
+        // Closed + empty is what `wait` waits for; no task is added after this.
+        inner.running.close();
+        let mut cut_short = Vec::new();
+        if timeout(grace, inner.running.wait()).await.is_err() {
+            cut_short = ids_in(inner, &JobState::Running);
+            inner.abort.cancel();
+            inner.running.wait().await; // prompt: cancelled futures are dropped
+        }
+        in_flight.retain(|id| !cut_short.contains(id));
+        ShutdownReport { drained: in_flight, cut_short, never_started }
+    }
+}
+
+fn ids_in(inner: &Inner, state: &JobState) -> Vec<JobId> {
+    let jobs = inner.jobs.lock().unwrap();
+    let mut ids: Vec<JobId> = jobs.iter().filter(|(_, job)| &job.state == state).map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn unknown(id: JobId) -> Response {
+    Response::Error { message: format!("unknown job {id}") }
+}
+
+/// One reply as a JSON line (without the newline; the codec adds it).
+pub fn encode(response: &Response) -> String {
+    serde_json::to_string(response).expect("a Response always serializes")
+}
+
+/// Takes a worker slot, then the next job, and starts it on its own task. A
+/// job is only taken off the queue when a slot is free, so the queue holds
+/// exactly the jobs that wait. When shutdown begins it stops, cancels what
+/// is still queued and returns those jobs' ids.
+async fn dispatch(inner: Arc<Inner>, mut rx: mpsc::Receiver<Queued>) -> Vec<JobId> {
+    let slots = Arc::new(Semaphore::new(inner.config.workers));
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = inner.stopping.cancelled() => break,
+            next = async {
+                let slot = slots.clone().acquire_owned().await.expect("never closed");
+                (slot, rx.recv().await)
+            } => next,
+        };
+        let (slot, Some(job)) = next else { break };
+        if inner.start(job.id) {
+            inner.running.spawn(run_job(inner.clone(), job, slot));
+        } // else: cancelled while queued; dropping `slot` frees it at once
+    }
+    // `close` refuses new sends; `recv` still yields what is queued (and what
+    // a submit that had already reserved a slot sends), then `None`.
+    rx.close();
+    let mut never_started = Vec::new();
+    while let Some(job) = rx.recv().await {
+        if inner.settle(job.id, JobState::Cancelled) {
+            never_started.push(job.id);
+        }
+    }
+    never_started
+}
+
+/// Runs one job under its timeout and its cancellation token; its slot is
+/// released when this task ends.
+async fn run_job(inner: Arc<Inner>, job: Queued, _slot: OwnedSemaphorePermit) {
+    let span = job.span.clone();
+    // `instrument` enters the span on every poll and leaves it at every
+    // `.await`: whatever the job logs is filed under it, and nothing else is.
+    async move {
+        info!(waited_ms = job.submitted.elapsed().as_millis() as u64, "job started");
+        // A panic in the job is caught here, so it becomes `failed` instead
+        // of a task that silently died with the job stuck in `running`.
+        let work = AssertUnwindSafe((inner.handler)(job.payload)).catch_unwind();
+        let state = tokio::select! {
+            biased;
+            // Returning from this branch drops `work`: that is what cancels
+            // the job, at whatever `.await` it was waiting on.
+            _ = job.token.cancelled() => JobState::Cancelled,
+            done = timeout(job.timeout, work) => match done {
+                Err(_elapsed) => JobState::TimedOut,
+                Ok(Err(_panic)) => JobState::Failed("job panicked".to_string()),
+                Ok(Ok(Ok(output))) => JobState::Succeeded(output),
+                Ok(Ok(Err(error))) => JobState::Failed(error),
+            },
+        };
+        // A no-op if a cancel got there first.
+        inner.settle(job.id, state);
+    }
+    .instrument(span)
+    .await
+}
