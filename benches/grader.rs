@@ -447,7 +447,15 @@ fn direct_example_build(
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("main.rs"), format!("{code}\n// direct\n"))?;
     let mut command = Command::new(manifest.toolchain.join("bin/rustc"));
-    command.args(["--edition", "2024", "-C", "debuginfo=0", "-L"]);
+    command.args([
+        "--edition",
+        "2024",
+        "-C",
+        "debuginfo=0",
+        "-C",
+        "strip=debuginfo",
+        "-L",
+    ]);
     command.arg(format!("dependency={}", manifest.deps_dir.display()));
     for (name, file) in &manifest.externs {
         command.args([
@@ -543,7 +551,15 @@ impl DirectRustc {
 
     fn rustc(&self, args: &[&str]) -> anyhow::Result<()> {
         let mut command = Command::new(&self.rustc);
-        command.args(["--edition", "2024", "-C", "debuginfo=0", "-L"]);
+        command.args([
+            "--edition",
+            "2024",
+            "-C",
+            "debuginfo=0",
+            "-C",
+            "strip=debuginfo",
+            "-L",
+        ]);
         command.arg(format!("dependency={}", self.deps_dir.display()));
         for name_and_path in &self.externs {
             command.args(["--extern", name_and_path]);

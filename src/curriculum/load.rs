@@ -135,9 +135,11 @@ pub fn load(root: &Path) -> Result<Programme, ContentError> {
     })
 }
 
-/// Loads and validates only the exercise `id` of the programme in `root`
-/// (what `lockstep grade` needs: no lesson is read or rendered). `None`
-/// when no module has it.
+/// Loads and validates only the exercise `id` of the programme in `root`,
+/// to grade it: no lesson is read, and no prose rendered (its statement and
+/// discussion HTML are left empty: highlighting code starts a parser whose
+/// set-up alone cost `lockstep grade` a tenth of a second). `None` when no
+/// module has it.
 pub fn load_exercise_by_id(root: &Path, id: &str) -> Result<Option<Exercise>, ContentError> {
     let programme_path = root.join("programme.toml");
     let programme: ProgrammeFile = parse_toml(&programme_path, &read(&programme_path)?, 0)?;
@@ -145,7 +147,7 @@ pub fn load_exercise_by_id(root: &Path, id: &str) -> Result<Option<Exercise>, Co
         let dir = root.join(module_id).join("exercises").join(id);
         // An id is a plain name: never a path out of the exercises folder.
         if check_id(&dir, id).is_ok() && dir.is_dir() {
-            return load_exercise(&dir, module_id).map(|(_, exercise)| Some(exercise));
+            return load_exercise(&dir, module_id, Prose::Skip).map(|(_, exercise)| Some(exercise));
         }
     }
     Ok(None)
@@ -174,7 +176,7 @@ fn load_module(dir: &Path, number: usize) -> Result<Module, ContentError> {
     let exercises_dir = dir.join("exercises");
     if exercises_dir.exists() {
         for path in sorted_entries(&exercises_dir, |p| p.is_dir())? {
-            let (order, exercise) = load_exercise(&path, &meta.id)?;
+            let (order, exercise) = load_exercise(&path, &meta.id, Prose::Render)?;
             ordered.push((order, Item::Exercise(Box::new(exercise))));
         }
     }
@@ -224,7 +226,18 @@ fn load_lesson(path: &Path, module_id: &str) -> Result<(i64, Lesson), ContentErr
     ))
 }
 
-fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), ContentError> {
+/// Whether an exercise's statement and discussion are rendered to HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prose {
+    Render,
+    Skip,
+}
+
+fn load_exercise(
+    dir: &Path,
+    module_id: &str,
+    prose: Prose,
+) -> Result<(i64, Exercise), ContentError> {
     let meta_path = dir.join("exercise.toml");
     let meta: ExerciseFile = parse_toml(&meta_path, &read(&meta_path)?, 0)?;
     check_id(&meta_path, &meta.id)?;
@@ -261,7 +274,11 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
             Ok(String::new())
         }
     };
-    let statement = markdown::render(&read(&dir.join("statement.md"))?);
+    let render = |markdown: &str| match prose {
+        Prose::Render => markdown::render(markdown).html,
+        Prose::Skip => String::new(),
+    };
+    let statement_html = render(&read(&dir.join("statement.md"))?);
     let discussion = read_opt("discussion.md")?;
     let starter = read(&dir.join("starter.rs"))?;
     let solution = read(&dir.join("solution.rs"))?;
@@ -337,8 +354,8 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
             env: meta.env,
             allow_unsafe: meta.allow_unsafe,
             limits: meta.limits,
-            statement_html: statement.html,
-            discussion_html: (!discussion.is_empty()).then(|| markdown::render(&discussion).html),
+            statement_html,
+            discussion_html: (!discussion.is_empty()).then(|| render(&discussion)),
             starter,
             solution,
             work,

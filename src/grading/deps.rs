@@ -30,6 +30,11 @@ pub struct Manifest {
     /// `rustc -vV` of that toolchain: rlibs from another compiler do not link.
     #[serde(default)]
     pub rustc_version: String,
+    /// Size, modification time and inode of the toolchain's `rustc` and
+    /// compiler library when `rustc_version` was read: while they are the
+    /// same, so is the compiler, and no `rustc -vV` is run to tell.
+    #[serde(default)]
+    pub toolchain_files: String,
     /// The directory of rlibs on the host.
     pub deps_dir: PathBuf,
     /// Crate name (as code writes it) → rlib file name inside `deps_dir`.
@@ -52,7 +57,7 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
     if let Ok(text) = fs::read_to_string(&manifest_path)
         && let Ok(manifest) = serde_json::from_str::<Manifest>(&text)
         && manifest.source_hash == source_hash
-        && rustc_version(&manifest.toolchain).is_ok_and(|v| v == manifest.rustc_version)
+        && toolchain_unchanged(&manifest, &manifest_path)
         && manifest.toolchain.join("bin/rustc").exists()
         && manifest
             .externs
@@ -116,6 +121,7 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
     let manifest = Manifest {
         source_hash,
         rustc_version: rustc_version(&toolchain)?,
+        toolchain_files: toolchain_files(&toolchain),
         toolchain,
         deps_dir: target_dir.join("debug/deps"),
         externs,
@@ -123,6 +129,63 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
     fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
     eprintln!("Dependency cache ready: {} crates.", manifest.externs.len());
     Ok(manifest)
+}
+
+/// Whether the toolchain is the one `manifest` was built with: its files
+/// are untouched, or else its `rustc -vV` says the same (then the files'
+/// new identity is written down, so the next start need not ask again).
+fn toolchain_unchanged(manifest: &Manifest, manifest_path: &Path) -> bool {
+    let files = toolchain_files(&manifest.toolchain);
+    if !manifest.toolchain_files.is_empty() && manifest.toolchain_files == files {
+        return true;
+    }
+    if !rustc_version(&manifest.toolchain).is_ok_and(|v| v == manifest.rustc_version) {
+        return false;
+    }
+    let updated = Manifest {
+        toolchain_files: files,
+        ..manifest.clone()
+    };
+    if let Ok(json) = serde_json::to_vec_pretty(&updated) {
+        let _ = fs::write(manifest_path, json);
+    }
+    true
+}
+
+/// Size, modification time and inode of `bin/rustc` and every
+/// `lib/librustc_driver-*` of the toolchain at `sysroot` (a `rustup update`
+/// replaces them); empty when they cannot be read.
+fn toolchain_files(sysroot: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = vec![sysroot.join("bin/rustc")];
+    if let Ok(entries) = fs::read_dir(sysroot.join("lib")) {
+        let mut drivers: Vec<PathBuf> = entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| {
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("librustc_driver-"))
+            })
+            .collect();
+        drivers.sort();
+        files.extend(drivers);
+    }
+    let mut identity = String::new();
+    for file in &files {
+        let Ok(meta) = fs::metadata(file) else {
+            return String::new();
+        };
+        identity.push_str(&format!(
+            "{}:{}:{}.{}:{};",
+            file.display(),
+            meta.len(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ino()
+        ));
+    }
+    identity
 }
 
 /// What `rustc -vV` of the toolchain at `sysroot` says.
@@ -213,4 +276,45 @@ fn hash_sources(workspace: &Path) -> Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiler_is_asked_its_version_only_when_its_files_changed() {
+        let sysroot = find_toolchain(Path::new(".")).unwrap();
+        let dir = std::env::temp_dir().join(format!("deps-{}", uuid::Uuid::new_v4().simple()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("deps.json");
+        let manifest = Manifest {
+            source_hash: "sources".into(),
+            rustc_version: rustc_version(&sysroot).unwrap(),
+            toolchain_files: String::new(),
+            toolchain: sysroot.clone(),
+            deps_dir: dir.clone(),
+            externs: BTreeMap::new(),
+        };
+        // Nothing recorded yet: rustc is asked, agrees, and its files are written down.
+        assert!(toolchain_unchanged(&manifest, &path));
+        let recorded: Manifest = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        assert!(!recorded.toolchain_files.is_empty());
+        assert_eq!(recorded.toolchain_files, toolchain_files(&sysroot));
+        // The same files: the same compiler, without asking (the recorded
+        // version is not even compared).
+        let not_asked = Manifest {
+            rustc_version: "rustc 0.0.0".into(),
+            ..recorded.clone()
+        };
+        assert!(toolchain_unchanged(&not_asked, &path));
+        // Other files, and rustc says another version: stale.
+        let replaced = Manifest {
+            toolchain_files: "replaced by rustup update".into(),
+            rustc_version: "rustc 0.0.0".into(),
+            ..recorded
+        };
+        assert!(!toolchain_unchanged(&replaced, &path));
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
