@@ -373,3 +373,17 @@ async fn a_copied_binary_serves_the_programme_from_an_unrelated_directory() {
     assert!(!lockstep::db::embedded::is_running(&data_dir));
     std::fs::remove_dir_all(&place).unwrap();
 }
+
+#[test]
+fn sigterm_while_the_private_database_is_created_stops_it_again() {
+    let data_dir = temp_data_dir();
+    let mut server = Server::spawn(serve_command(&data_dir));
+    server.wait_for_line("creating the private PostgreSQL cluster", 60);
+    let (status, took) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+    eprintln!("exit took {took:?}");
+    assert!(
+        !lockstep::db::embedded::is_running(&data_dir),
+        "no private PostgreSQL left behind"
+    );
+}
