@@ -91,7 +91,7 @@ async fn run() -> anyhow::Result<()> {
         &shutdown,
     )
     .await?;
-    let app = lockstep::app::router(state, &static_dir);
+    let app = lockstep::app::router(state);
     let get = |path: String| {
         let app = app.clone();
         let token = token.clone();

@@ -60,7 +60,7 @@ async fn run() -> anyhow::Result<()> {
 
     let workspace = root.join("grader/deps");
     // The dependency cache the pool will use, for the direct-rustc baseline.
-    let manifest = deps::prepare(&workspace, &bench_dir)?;
+    let manifest = deps::prepare(&workspace, &bench_dir, &|| false)?;
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) => url,
         Err(_) => {
@@ -72,8 +72,8 @@ async fn run() -> anyhow::Result<()> {
     let prepared = Settings {
         data_dir: bench_dir.clone(),
         database_url: None,
-        curriculum: root.join("curriculum"),
-        grader_deps: workspace.clone(),
+        curriculum: Some(root.join("curriculum")),
+        grader_deps: Some(workspace.clone()),
         allow_no_cgroup: !lockstep::grading::sandbox::cgroup::available(),
         ..default_settings()
     };

@@ -112,7 +112,7 @@ async fn run() -> Result<()> {
         .status()?;
     anyhow::ensure!(built.success() && helper.exists(), "cannot build lockstep");
     println!("preparing the grader's dependency cache…");
-    lockstep::grading::deps::prepare(&root.join("grader/deps"), &bench_dir)?;
+    lockstep::grading::deps::prepare(&root.join("grader/deps"), &bench_dir, &|| false)?;
 
     let pg_dir = bench_dir.join("pg");
     let cluster = PrivateCluster::start(&pg_dir, Durability::Relaxed)?;
@@ -143,18 +143,19 @@ async fn run() -> Result<()> {
     let settings = Settings {
         data_dir: bench_dir.clone(),
         database_url: Some(url.clone()),
-        curriculum: root.join("curriculum"),
-        grader_deps: root.join("grader/deps"),
+        curriculum: Some(root.join("curriculum")),
+        grader_deps: Some(root.join("grader/deps")),
         allow_no_cgroup,
         ..default_settings()
     };
     let serve = ServeSettings {
         listen: "127.0.0.1:0".parse()?,
-        static_dir: root.join("static"),
+        static_dir: Some(root.join("static")),
         workers: Some(0),
         max_jobs_per_learner: 3,
         max_queued_jobs: 500,
         trusted_proxies: Vec::new(),
+        housekeeping: Default::default(),
     };
     let app = Application::with_programme(settings, programme.clone(), Some(&serve), None).await?;
     let base = format!("http://{}", app.local_addr().context("an address")?);

@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -33,9 +32,9 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      form-action 'self'; frame-ancestors 'none'";
 
 /// Builds the router with its middleware.
-pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
+pub fn router(state: AppState) -> Router {
     let static_files = Router::new()
-        .nest_service("/static", ServeDir::new(static_dir))
+        .route("/static/{*path}", get(assets::serve))
         .layer(middleware::from_fn(assets::cache_headers));
 
     let security_headers = ServiceBuilder::new()

@@ -22,7 +22,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::app::{self, AppState};
-use crate::config::{ProxyNetwork, ServeSettings, Settings};
+use crate::config::{Housekeeping, ProxyNetwork, ServeSettings, Settings};
 use crate::curriculum::{self, Programme};
 use crate::grading::judge::Judge;
 use crate::grading::pool::{self, Drained, PoolConfig};
@@ -52,9 +52,9 @@ pub struct Application {
 struct WebNode {
     listener: TcpListener,
     assets: Arc<Assets>,
-    static_dir: PathBuf,
     jobs: JobLimits,
     trusted_proxies: Vec<ProxyNetwork>,
+    housekeeping: Housekeeping,
 }
 
 /// The grading side of an application: how many workers, and the binary
@@ -212,7 +212,15 @@ impl Application {
         });
         let served = match (web, state) {
             (Some(web), Some(state)) => {
-                serve(web.listener, state, &web.static_dir, shutdown.clone()).await
+                let housekeeping = tokio::spawn(crate::housekeeping::run(
+                    state.db.clone(),
+                    web.housekeeping.clone(),
+                    shutdown.clone(),
+                ));
+                let served = serve(web.listener, state, shutdown.clone()).await;
+                shutdown.cancel();
+                let _ = housekeeping.await;
+                served
             }
             _ => {
                 shutdown.cancelled().await;
@@ -238,24 +246,23 @@ impl Application {
 
 impl WebNode {
     async fn bind(serve: &ServeSettings) -> Result<Self> {
-        let assets = Assets::load(&serve.static_dir).with_context(|| {
-            format!(
-                "cannot read static files from {}",
-                serve.static_dir.display()
-            )
-        })?;
+        let assets = match &serve.static_dir {
+            Some(dir) => Assets::load(dir)
+                .with_context(|| format!("cannot read static files from {}", dir.display()))?,
+            None => Assets::built_in(),
+        };
         let listener = TcpListener::bind(serve.listen)
             .await
             .with_context(|| format!("cannot listen on {}", serve.listen))?;
         Ok(Self {
             listener,
             assets: Arc::new(assets),
-            static_dir: serve.static_dir.clone(),
             jobs: JobLimits {
                 per_learner: serve.max_jobs_per_learner,
                 queued: serve.max_queued_jobs,
             },
             trusted_proxies: serve.trusted_proxies.clone(),
+            housekeeping: serve.housekeeping.clone(),
         })
     }
 }
@@ -301,8 +308,12 @@ async fn grading_pool(
     metrics: Arc<Metrics>,
     shutdown: Shutdown,
 ) -> Option<Drained> {
-    let judge = match Judge::prepare(&settings, grading.helper).await {
+    let judge = match Judge::prepare_until(&settings, grading.helper, &shutdown).await {
         Ok(judge) => judge,
+        Err(error) if error.is::<crate::grading::deps::Cancelled>() => {
+            tracing::info!("stopped before the grader's dependency cache was ready");
+            return None;
+        }
         Err(error) => {
             tracing::error!(
                 error = format!("{error:#}"),
@@ -363,15 +374,10 @@ fn log_drained(drained: Drained) {
 
 /// Serves `state` on `listener` until `shutdown` begins, then lets in-flight
 /// requests finish for at most [`DRAIN_TIMEOUT`].
-async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    static_dir: &std::path::Path,
-    shutdown: Shutdown,
-) -> Result<()> {
+async fn serve(listener: TcpListener, state: AppState, shutdown: Shutdown) -> Result<()> {
     tracing::info!("Lockstep is listening on http://{}", listener.local_addr()?);
     // With the peer address, for per-address log-in limits.
-    let router = app::router(state, static_dir).into_make_service_with_connect_info::<SocketAddr>();
+    let router = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let graceful = shutdown.clone();
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(async move { graceful.cancelled().await });
@@ -393,7 +399,7 @@ async fn serve(
 
 /// Loads the programme, turning content errors into a start-up error that names the file.
 pub fn load_programme(settings: &Settings) -> Result<Arc<Programme>> {
-    let programme = curriculum::load(&settings.curriculum)
+    let programme = curriculum::load(&settings.curriculum_dir()?)
         .map_err(|e| anyhow::anyhow!("the curriculum is invalid: {e}"))?;
     tracing::info!(
         modules = programme.modules.len(),

@@ -69,7 +69,7 @@ pub async fn grade_file(
 ) -> Result<ExitCode> {
     // Only this exercise is loaded: rendering every lesson would cost
     // more than grading a solution that was compiled before.
-    let exercise = crate::curriculum::load_exercise_by_id(&settings.curriculum, exercise_id)
+    let exercise = crate::curriculum::load_exercise_by_id(&settings.curriculum_dir()?, exercise_id)
         .map_err(|e| anyhow::anyhow!("the curriculum is invalid: {e}"))?
         .with_context(|| format!("no exercise {exercise_id:?} (see `lockstep curriculum list`)"))?;
     let code = read_code(file)?;
@@ -429,6 +429,46 @@ fn summary(verdict: &Verdict) -> String {
         );
     }
     text
+}
+
+/// `lockstep cluster list`: the private clusters under /var/tmp, with the
+/// data dir each belongs to and whether that still exists.
+pub fn cluster_list() -> Result<()> {
+    use crate::db::embedded::{FALLBACK_ROOT, find_clusters};
+    let clusters = find_clusters(std::path::Path::new(FALLBACK_ROOT));
+    if clusters.is_empty() {
+        println!("No private clusters under {FALLBACK_ROOT}.");
+    }
+    for cluster in clusters {
+        let state = if cluster.running {
+            "running"
+        } else {
+            "stopped"
+        };
+        let owner = match &cluster.data_dir {
+            Some(dir) if cluster.is_orphan() => format!("orphan: {} is gone", dir.display()),
+            Some(dir) => format!("data dir {}", dir.display()),
+            None => "data dir unknown (made by an older Lockstep)".to_string(),
+        };
+        println!("{}  {state}  {owner}", cluster.home.display());
+    }
+    Ok(())
+}
+
+/// `lockstep cluster remove-orphans`: stops and deletes every private
+/// cluster under /var/tmp whose data dir is gone.
+pub fn cluster_remove_orphans() -> Result<()> {
+    use crate::db::embedded::{FALLBACK_ROOT, find_clusters, remove_cluster};
+    let mut removed = 0;
+    for cluster in find_clusters(std::path::Path::new(FALLBACK_ROOT)) {
+        if cluster.is_orphan() {
+            remove_cluster(&cluster.home)?;
+            println!("removed {}", cluster.home.display());
+            removed += 1;
+        }
+    }
+    println!("{removed} orphaned clusters removed.");
+    Ok(())
 }
 
 #[cfg(test)]

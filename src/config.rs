@@ -21,13 +21,15 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// The programme's content.
-    #[arg(long, env = "LOCKSTEP_CURRICULUM", default_value = CURRICULUM_DIR, global = true)]
-    pub curriculum: PathBuf,
+    /// The programme's content (default: the programme built into this
+    /// binary, extracted under the data dir).
+    #[arg(long, env = "LOCKSTEP_CURRICULUM", global = true)]
+    pub curriculum: Option<PathBuf>,
 
-    /// The pinned crate workspace that learner code compiles against.
-    #[arg(long, env = "LOCKSTEP_GRADER_DEPS", default_value = GRADER_DEPS_DIR, global = true)]
-    pub grader_deps: PathBuf,
+    /// The pinned crate workspace that learner code compiles against
+    /// (default: the one built into this binary, extracted under the data dir).
+    #[arg(long, env = "LOCKSTEP_GRADER_DEPS", global = true)]
+    pub grader_deps: Option<PathBuf>,
 
     /// Longest run time, in seconds, an exercise may ask for.
     #[arg(
@@ -105,6 +107,24 @@ pub struct Ceiling {
 }
 
 impl Settings {
+    /// The programme's directory: `--curriculum`, or the built-in programme
+    /// extracted under the data dir.
+    pub fn curriculum_dir(&self) -> anyhow::Result<PathBuf> {
+        match &self.curriculum {
+            Some(dir) => Ok(dir.clone()),
+            None => crate::bundle::CURRICULUM.extracted(&self.data_dir),
+        }
+    }
+
+    /// The grader's workspace: `--grader-deps`, or the built-in one
+    /// extracted under the data dir.
+    pub fn grader_deps_dir(&self) -> anyhow::Result<PathBuf> {
+        match &self.grader_deps {
+            Some(dir) => Ok(dir.clone()),
+            None => crate::bundle::GRADER_DEPS.extracted(&self.data_dir),
+        }
+    }
+
     /// The operator's ceiling on per-exercise limits.
     pub fn ceiling(&self) -> Ceiling {
         Ceiling {
@@ -121,9 +141,10 @@ pub struct ServeSettings {
     #[arg(long, env = "LOCKSTEP_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// Static assets (CSS, JS).
-    #[arg(long, env = "LOCKSTEP_STATIC", default_value = STATIC_DIR)]
-    pub static_dir: PathBuf,
+    /// Static assets (CSS, JS), read once at start-up (default: the ones
+    /// built into this binary).
+    #[arg(long, env = "LOCKSTEP_STATIC")]
+    pub static_dir: Option<PathBuf>,
 
     /// Grading workers run by this process (0: none; default: one per core).
     #[arg(long, env = "LOCKSTEP_WORKERS")]
@@ -147,6 +168,42 @@ pub struct ServeSettings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<ProxyNetwork>,
+
+    /// Purging of expired sessions and old drafts.
+    #[command(flatten)]
+    pub housekeeping: Housekeeping,
+}
+
+/// How often, and what, the web node purges.
+#[derive(Debug, Clone, Args)]
+pub struct Housekeeping {
+    /// Seconds between purges of expired sessions and old drafts.
+    #[arg(long, env = "LOCKSTEP_PURGE_INTERVAL_SECONDS", default_value_t = 3600)]
+    pub purge_interval_seconds: u64,
+
+    /// Days a draft of an exercise its learner has passed is kept after its
+    /// last save (the passing code stays with the submissions).
+    #[arg(long, env = "LOCKSTEP_DRAFT_RETENTION_DAYS", default_value_t = 30)]
+    pub draft_retention_days: u32,
+
+    /// Days any other draft (possibly a learner's only copy of unsubmitted
+    /// work) is kept after its last save; 0 keeps them forever.
+    #[arg(
+        long,
+        env = "LOCKSTEP_UNPASSED_DRAFT_RETENTION_DAYS",
+        default_value_t = 0
+    )]
+    pub unpassed_draft_retention_days: u32,
+}
+
+impl Default for Housekeeping {
+    fn default() -> Self {
+        Self {
+            purge_interval_seconds: 3600,
+            draft_retention_days: 30,
+            unpassed_draft_retention_days: 0,
+        }
+    }
 }
 
 /// An address or a CIDR network (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`).
@@ -211,11 +268,6 @@ impl FromStr for ProxyNetwork {
         Ok(Self { address, prefix })
     }
 }
-
-// Paths inside the source tree, so `cargo run` works from any directory.
-const CURRICULUM_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/curriculum");
-const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-const GRADER_DEPS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/grader/deps");
 
 #[cfg(test)]
 mod tests {

@@ -12,12 +12,14 @@
 pub mod app;
 pub mod application;
 pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod curriculum;
 pub mod db;
 pub mod demo;
 pub mod grading;
+pub mod housekeeping;
 pub mod instructor;
 pub mod metrics;
 pub mod progress;

@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use lockstep::config::{LogFormat, ServeSettings, Settings};
 use tracing_subscriber::EnvFilter;
 
 /// Lockstep: a web learning platform for async Rust.
 #[derive(Parser)]
-#[command(version, about, long_about = None, args_conflicts_with_subcommands = true)]
+// The shared settings are `global`: accepted before or after the subcommand.
+#[command(version, about, long_about = None)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -60,6 +61,22 @@ enum Command {
     /// Manage accounts: add, set-role, reset-password.
     #[command(subcommand)]
     User(lockstep::auth::commands::UserCommand),
+    /// Write the whole database (private cluster or DATABASE_URL) to FILE, a pg_dump archive.
+    Backup {
+        /// The archive to write (custom format, for `lockstep restore` or pg_restore).
+        file: PathBuf,
+    },
+    /// Load FILE, written by `lockstep backup`, into an empty database.
+    Restore {
+        /// The archive to read.
+        file: PathBuf,
+        /// Restore into a database that is not empty, replacing what the archive holds.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Private PostgreSQL clusters on this machine: list them, remove those whose data dir is gone.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Demo data for trying and measuring the instructor's dashboard.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -88,6 +105,22 @@ enum DemoCommand {
 }
 
 #[derive(Subcommand)]
+enum ClusterCommand {
+    /// List the private clusters under /var/tmp and the data dir each belongs to.
+    List,
+    /// Stop and delete the private clusters under /var/tmp whose data dir is gone.
+    RemoveOrphans,
+    /// Stop the data dir's private cluster once nothing has marked it in use
+    /// for IDLE_SECONDS (the test suite's shared cluster).
+    #[command(hide = true)]
+    StopWhenIdle {
+        /// Seconds without users before it stops.
+        #[arg(long, default_value_t = 5)]
+        idle_seconds: u64,
+    },
+}
+
+#[derive(Subcommand)]
 enum GraderCommand {
     /// Build the dependency cache that learner code compiles against (done on first use otherwise).
     Prepare,
@@ -105,6 +138,29 @@ enum CurriculumCommand {
     Verify,
 }
 
+/// Parses the command line; `serve`'s options before another subcommand
+/// (`lockstep --listen … user add`) are an error rather than silently ignored.
+fn parse_command_line() -> Result<Cli, clap::Error> {
+    let mut command = Cli::command();
+    let matches = command.get_matches_mut();
+    if let Some((name, _)) = matches.subcommand() {
+        let serve_only = ServeSettings::augment_args(clap::Command::new("serve"));
+        for arg in serve_only.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+                let flag = arg.get_long().unwrap_or(id);
+                return Err(command.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "--{flag} is an option of `serve`, not of `{name}`: write `lockstep serve --{flag} …`"
+                    ),
+                ));
+            }
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))
+}
+
 fn main() -> ExitCode {
     // The sandbox helper must stay single-threaded: dispatch it before anything starts threads.
     if std::env::args_os()
@@ -113,7 +169,10 @@ fn main() -> ExitCode {
     {
         return lockstep::grading::sandbox::init::main();
     }
-    let cli = Cli::parse();
+    let cli = match parse_command_line() {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
@@ -175,6 +234,27 @@ fn main() -> ExitCode {
                 lockstep::demo::run_seed(&cli.settings, &options)
                     .await
                     .map(|()| ExitCode::SUCCESS)
+            }
+            Command::Backup { file } => lockstep::db::backup::backup(&cli.settings, &file)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+            Command::Restore { file, force } => {
+                lockstep::db::backup::restore(&cli.settings, &file, force)
+                    .await
+                    .map(|()| ExitCode::SUCCESS)
+            }
+            Command::Cluster(ClusterCommand::List) => {
+                lockstep::cli::cluster_list().map(|()| ExitCode::SUCCESS)
+            }
+            Command::Cluster(ClusterCommand::RemoveOrphans) => {
+                lockstep::cli::cluster_remove_orphans().map(|()| ExitCode::SUCCESS)
+            }
+            Command::Cluster(ClusterCommand::StopWhenIdle { idle_seconds }) => {
+                lockstep::db::embedded::stop_when_idle(
+                    &cli.settings.data_dir,
+                    std::time::Duration::from_secs(idle_seconds),
+                )
+                .map(|()| ExitCode::SUCCESS)
             }
             Command::Grader(GraderCommand::Prepare) => lockstep::cli::prepare_grader(&cli.settings)
                 .await

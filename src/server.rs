@@ -35,8 +35,14 @@ pub async fn worker(settings: Settings, workers: Option<usize>, lease_seconds: u
 /// Opens the database (a pool of `pool_size` connections), runs `app` until
 /// SIGINT or SIGTERM, then closes the database whatever the outcome.
 async fn run_until_signalled(app: Application, settings: &Settings, pool_size: u32) -> Result<()> {
-    let database = Database::open(settings, pool_size).await?;
+    // Listening before the database opens: a signal while the private
+    // cluster starts (or is created) must stop it again, not leave it running.
     let _signals = app.shutdown().on_signals();
+    let database = Database::open(settings, pool_size).await?;
+    if app.shutdown().is_cancelled() {
+        database.close().await;
+        return Ok(());
+    }
     let result = app.run(database.pool.clone()).await;
     database.close().await;
     result

@@ -49,7 +49,7 @@ async fn the_same_code_is_compiled_once_and_a_change_of_exercise_toolchain_or_de
  {
     let (manifest, settings) = manifest_and_settings().await;
     let exercise = || {
-        lockstep::curriculum::load_exercise_by_id(&settings.curriculum, EXERCISE)
+        lockstep::curriculum::load_exercise_by_id(&settings.curriculum_dir().unwrap(), EXERCISE)
             .unwrap()
             .unwrap()
     };

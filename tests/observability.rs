@@ -60,12 +60,8 @@ async fn serve_with_pool(db: sqlx::PgPool, metrics_listen: Option<&str>) -> comm
     settings.allow_no_cgroup = !lockstep::grading::sandbox::cgroup::available();
     settings.metrics_listen = metrics_listen.map(|a| a.parse().unwrap());
     let serve = ServeSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
         workers: Some(1),
-        max_jobs_per_learner: lockstep::grading::queue::JobLimits::NONE.per_learner,
-        max_queued_jobs: lockstep::grading::queue::JobLimits::NONE.queued,
-        trusted_proxies: Vec::new(),
+        ..common::serve_settings()
     };
     let grading = Grading {
         config: PoolConfig::with_workers(1),

@@ -287,3 +287,12 @@ pub async fn is_live(db: &PgPool, key: &str) -> Result<bool, sqlx::Error> {
     .await?;
     Ok(live > 0)
 }
+
+/// Deletes every expired session (a periodic purge; log-in only cleans up
+/// the signing-in user's). Returns how many went.
+pub async fn purge_expired(db: &PgPool) -> sqlx::Result<u64> {
+    let deleted = sqlx::query!("DELETE FROM sessions WHERE expires_at <= now()")
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected())
+}

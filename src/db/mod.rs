@@ -1,6 +1,7 @@
 //! The database: connecting (to a configured server or the private cluster),
 //! creating the database if missing, and applying migrations.
 
+pub mod backup;
 pub mod embedded;
 
 use std::time::Duration;
@@ -13,7 +14,7 @@ use crate::config::Settings;
 use embedded::{Durability, PrivateCluster};
 
 /// The name of the database inside the private cluster.
-const DATABASE_NAME: &str = "lockstep";
+pub(crate) const DATABASE_NAME: &str = "lockstep";
 
 /// An open database, and the private cluster behind it when there is one.
 pub struct Database {
@@ -84,7 +85,8 @@ pub async fn migrate(pool: &PgPool) -> Result<()> {
         .context("cannot apply database migrations")
 }
 
-async fn create_database_if_missing(options: &PgConnectOptions) -> Result<()> {
+/// Creates the database `options` name if it does not exist yet.
+pub(crate) async fn create_database_if_missing(options: &PgConnectOptions) -> Result<()> {
     let Some(name) = options.get_database().map(str::to_owned) else {
         return Ok(());
     };

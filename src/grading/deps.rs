@@ -10,8 +10,10 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -41,14 +43,41 @@ pub struct Manifest {
     pub externs: BTreeMap<String, String>,
 }
 
+/// Returned by [`prepare`] when `cancelled` said stop before the cache was ready.
+#[derive(Debug, thiserror::Error)]
+#[error("the preparation of the dependency cache was cancelled")]
+pub struct Cancelled;
+
+/// How often a build checks whether it was cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
 /// Returns the cache for `workspace`, building it first when missing or stale.
 /// Prints one progress line to stderr when it has to build.
-pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
+///
+/// Stops soon after `cancelled` returns true (then with [`Cancelled`]): the
+/// cargo build is killed with every compiler it started. Nothing half-built
+/// is trusted later: the manifest is written (atomically) only after a
+/// complete build, and cargo's target dir resumes where it stopped.
+pub fn prepare(
+    workspace: &Path,
+    data_dir: &Path,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Manifest> {
     let grader_dir = data_dir.join("grader");
     fs::create_dir_all(&grader_dir)?;
     let grader_dir = grader_dir.canonicalize()?;
     let lock = File::create(grader_dir.join(".prepare.lock"))?;
-    lock.lock()?; // one builder at a time; the others then find it ready
+    // One builder at a time; the others then find it ready.
+    loop {
+        match lock.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if !cancelled() => {
+                std::thread::sleep(CANCEL_POLL);
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(Cancelled.into()),
+            Err(std::fs::TryLockError::Error(error)) => return Err(error.into()),
+        }
+    }
     let manifest_path = grader_dir.join("deps.json");
     let source_hash = hash_sources(workspace)?;
     // The cache belongs to the toolchain it was built with (jobs compile
@@ -77,13 +106,40 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
         .env("CARGO_TARGET_DIR", &target_dir)
         // The test runner uses unstable features; no other crate may.
         .env("RUSTC_BOOTSTRAP", "lockstep_harness")
+        // Its own process group, so a cancel stops cargo and every rustc.
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .context("cannot run cargo to build the dependency cache")?;
+    let stdout = child.stdout.take().context("cargo stdout")?;
+    // Read on a thread so this one can watch for a cancel.
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if cancelled() {
+            let group = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+            let _ = reader.join();
+            eprintln!("Stopped the dependency cache's build; the next start resumes it.");
+            return Err(Cancelled.into());
+        }
+        std::thread::sleep(CANCEL_POLL);
+    };
+    let lines = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("reading cargo's output failed"))?;
     let mut externs = BTreeMap::new();
-    for line in BufReader::new(child.stdout.take().context("cargo stdout")?).lines() {
-        let message: serde_json::Value = match serde_json::from_str(&line?) {
+    for line in lines {
+        let message: serde_json::Value = match serde_json::from_str(&line) {
             Ok(message) => message,
             Err(_) => continue,
         };
@@ -108,7 +164,7 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
             }
         }
     }
-    if !child.wait()?.success() {
+    if !status.success() {
         bail!("building the dependency cache failed (see cargo's output above)");
     }
     if externs.len() != direct.len() {
@@ -126,7 +182,10 @@ pub fn prepare(workspace: &Path, data_dir: &Path) -> Result<Manifest> {
         deps_dir: target_dir.join("debug/deps"),
         externs,
     };
-    fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
+    // Whole or absent: a crash mid-write must not leave a manifest to trust.
+    let partial = grader_dir.join("deps.json.partial");
+    fs::write(&partial, serde_json::to_vec_pretty(&manifest)?)?;
+    fs::rename(&partial, &manifest_path)?;
     eprintln!("Dependency cache ready: {} crates.", manifest.externs.len());
     Ok(manifest)
 }

@@ -85,3 +85,24 @@ pub async fn save(
         None => Saved::Stale(load(db, user_id, exercise_id).await?),
     })
 }
+
+/// Deletes old drafts: those untouched for `passed_days` days on an
+/// exercise the learner has passed (the passing code is kept with the
+/// submissions), and, when `unpassed_days` is not 0, those untouched that
+/// long on any other exercise (a learner's only copy of unsubmitted work,
+/// hence a long retention, and 0 keeps them forever). Returns how many went.
+pub async fn purge_old(db: &PgPool, passed_days: u32, unpassed_days: u32) -> sqlx::Result<u64> {
+    let deleted = sqlx::query!(
+        r#"DELETE FROM drafts d
+           WHERE (d.updated_at < now() - make_interval(days => $1)
+                  AND EXISTS (SELECT 1 FROM exercise_progress p
+                              WHERE p.user_id = d.user_id AND p.exercise_id = d.exercise_id
+                                AND p.passed_at IS NOT NULL))
+              OR ($2 > 0 AND d.updated_at < now() - make_interval(days => $2))"#,
+        passed_days as i32,
+        unpassed_days as i32,
+    )
+    .execute(db)
+    .await?;
+    Ok(deleted.rows_affected())
+}

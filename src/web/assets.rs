@@ -1,29 +1,61 @@
-//! Static files with fingerprinted URLs.
+//! Static files with fingerprinted URLs, served from memory.
 //!
-//! Each file under `static/` is hashed at start-up; pages link to
+//! The files are the ones built into the binary, or those of `--static-dir`
+//! read once at start-up. Each is hashed; pages link to
 //! `/static/<name>?v=<hash>`, which may be cached for a year because a new
-//! version gets a new URL. Requests without the fingerprint revalidate.
+//! version gets a new URL. Requests without the fingerprint revalidate with
+//! the file's `ETag`.
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-/// Fingerprints of the static files, by path relative to `static/`.
+use crate::web::state::AppState;
+
+/// One static file in memory.
+#[derive(Debug)]
+struct StaticFile {
+    /// Cheap to clone: shared, never copied per request.
+    content: Bytes,
+    /// Short hash of the content: the URL's fingerprint.
+    fingerprint: String,
+    /// `"<full hash>"`, for revalidation.
+    etag: HeaderValue,
+    content_type: &'static str,
+}
+
+/// The static files, by path relative to `static/`.
 #[derive(Debug, Default)]
 pub struct Assets {
-    fingerprints: HashMap<String, String>,
+    files: HashMap<String, StaticFile>,
 }
 
 impl Assets {
-    /// Hashes every file under `dir`.
+    /// The static files built into the binary.
+    pub fn built_in() -> Self {
+        let files = crate::bundle::STATIC
+            .files
+            .iter()
+            .map(|(name, content)| {
+                (
+                    name.to_string(),
+                    StaticFile::new(name, Bytes::from_static(content)),
+                )
+            })
+            .collect();
+        Self { files }
+    }
+
+    /// Reads every file under `dir`.
     pub fn load(dir: &Path) -> std::io::Result<Self> {
-        let mut fingerprints = HashMap::new();
+        let mut files = HashMap::new();
         let mut pending = vec![dir.to_path_buf()];
         while let Some(current) = pending.pop() {
             for entry in fs::read_dir(&current)?.flatten() {
@@ -31,21 +63,88 @@ impl Assets {
                 if path.is_dir() {
                     pending.push(path);
                 } else if let Ok(relative) = path.strip_prefix(dir) {
-                    let digest = Sha256::digest(fs::read(&path)?);
-                    let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-                    fingerprints.insert(relative.to_string_lossy().into_owned(), hash);
+                    let name = relative.to_string_lossy().into_owned();
+                    let file = StaticFile::new(&name, Bytes::from(fs::read(&path)?));
+                    files.insert(name, file);
                 }
             }
         }
-        Ok(Self { fingerprints })
+        Ok(Self { files })
     }
 
     /// The URL of `name` (e.g. `style.css`), fingerprinted when known.
     pub fn url(&self, name: &str) -> String {
-        match self.fingerprints.get(name) {
-            Some(hash) => format!("/static/{name}?v={hash}"),
+        match self.files.get(name) {
+            Some(file) => format!("/static/{name}?v={}", file.fingerprint),
             None => format!("/static/{name}"),
         }
+    }
+}
+
+impl StaticFile {
+    fn new(name: &str, content: Bytes) -> Self {
+        let digest = hex::encode(Sha256::digest(&content));
+        Self {
+            fingerprint: digest[..12].to_string(),
+            etag: HeaderValue::from_str(&format!("\"{digest}\"")).expect("hex is a valid header"),
+            content_type: content_type(name),
+            content,
+        }
+    }
+}
+
+/// `GET /static/{*path}`: the file, or 304 when the client's copy (by
+/// `If-None-Match`) is current.
+pub async fn serve(
+    State(state): State<AppState>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(file) = state.assets.files.get(&path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let current = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == file.etag
+        });
+    let status = if current {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = if current {
+        status.into_response()
+    } else {
+        (status, file.content.clone()).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, file.etag.clone());
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(file.content_type),
+    );
+    response
+}
+
+/// The media type of a static file, by its extension.
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, extension)| extension) {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json" | "map") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        Some("wasm") => "application/wasm",
+        Some("html") => "text/html; charset=utf-8",
+        Some("txt" | "md") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
     }
 }
 

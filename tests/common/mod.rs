@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod auth;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,12 +23,44 @@ fn server_url() -> &'static str {
         Ok(url) => url,
         Err(_) => {
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-postgres");
-            // Left running on purpose: every test binary shares it (`.ci/run` stops it).
-            let cluster = PrivateCluster::start(&dir, Durability::Relaxed)
-                .expect("start the test PostgreSQL cluster");
+            // Every test binary shares it; it stops a few seconds after the
+            // last one ends (there is no hook at the end of `cargo test`).
+            let cluster = shared_cluster(&dir);
             cluster.url("postgres")
         }
     })
+}
+
+/// Starts (or joins) the cluster of `dir`, marked in use for as long as
+/// this process lives, with a watcher that stops it once no process has
+/// used it for a few seconds.
+pub fn shared_cluster(dir: &std::path::Path) -> PrivateCluster {
+    static IN_USE: OnceLock<std::fs::File> = OnceLock::new();
+    let in_use = lockstep::db::embedded::hold_in_use(dir).expect("mark the test cluster in use");
+    let _ = IN_USE.set(in_use);
+    let cluster =
+        PrivateCluster::start(dir, Durability::Relaxed).expect("start the test PostgreSQL cluster");
+    let mut watcher = watch_cluster(dir, 5);
+    // Reaped if it ends first (another watcher was there already).
+    std::thread::spawn(move || watcher.wait());
+    cluster
+}
+
+/// Starts `lockstep cluster stop-when-idle` for `dir` (it exits at once if
+/// another watcher is there), detached from this process.
+pub fn watch_cluster(dir: &std::path::Path, idle_seconds: u64) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["cluster", "stop-when-idle", "--idle-seconds"])
+        .arg(idle_seconds.to_string())
+        .arg("--data-dir")
+        .arg(dir)
+        .process_group(0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the test cluster's watcher")
 }
 
 /// A new, empty, migrated database for one test.
@@ -61,13 +94,18 @@ pub fn programme() -> Arc<Programme> {
         .get_or_init(|| {
             let settings = settings();
             Arc::new(
-                lockstep::curriculum::load(&settings.curriculum).expect("the curriculum loads"),
+                lockstep::curriculum::load(
+                    &settings.curriculum_dir().expect("the curriculum's dir"),
+                )
+                .expect("the curriculum loads"),
             )
         })
         .clone()
 }
 
-/// Default settings, as the binary would have them.
+/// Default settings, as the binary would have them, except that the
+/// programme and the grader's workspace are read from the source tree (the
+/// tests of the built-in copies run the binary: tests/lifecycle.rs).
 pub fn settings() -> Settings {
     use clap::Parser;
     #[derive(Parser)]
@@ -75,7 +113,15 @@ pub fn settings() -> Settings {
         #[command(flatten)]
         settings: Settings,
     }
-    Args::parse_from(["lockstep"]).settings
+    let mut settings = Args::parse_from(["lockstep"]).settings;
+    settings.curriculum = Some(source_tree().join("curriculum"));
+    settings.grader_deps = Some(source_tree().join("grader/deps"));
+    settings
+}
+
+/// The package's source tree.
+pub fn source_tree() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The app running on a random port.
@@ -130,14 +176,25 @@ pub async fn spawn_app_with_limits(
     jobs: lockstep::grading::queue::JobLimits,
 ) -> TestApp {
     let serve = ServeSettings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
-        workers: Some(0),
         max_jobs_per_learner: jobs.per_learner,
         max_queued_jobs: jobs.queued,
-        trusted_proxies: Vec::new(),
+        ..serve_settings()
     };
     spawn_app_with_serve(db, serve).await
+}
+
+/// A web node's settings for tests: a random port, the source tree's
+/// static files, no grading pool and no fair-use limits.
+pub fn serve_settings() -> ServeSettings {
+    ServeSettings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        static_dir: Some(source_tree().join("static")),
+        workers: Some(0),
+        max_jobs_per_learner: lockstep::grading::queue::JobLimits::NONE.per_learner,
+        max_queued_jobs: lockstep::grading::queue::JobLimits::NONE.queued,
+        trusted_proxies: Vec::new(),
+        housekeeping: Default::default(),
+    }
 }
 
 /// [`spawn_app_with`] with `trusted_proxies` as `--trusted-proxy`.
@@ -146,12 +203,8 @@ pub async fn spawn_app_behind(
     trusted_proxies: Vec<lockstep::config::ProxyNetwork>,
 ) -> TestApp {
     let serve = ServeSettings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
-        workers: Some(0),
-        max_jobs_per_learner: lockstep::grading::queue::JobLimits::NONE.per_learner,
-        max_queued_jobs: lockstep::grading::queue::JobLimits::NONE.queued,
         trusted_proxies,
+        ..serve_settings()
     };
     spawn_app_with_serve(db, serve).await
 }

@@ -104,6 +104,16 @@ impl Judge {
         settings: &crate::config::Settings,
         helper: std::path::PathBuf,
     ) -> anyhow::Result<Self> {
+        Self::prepare_until(settings, helper, &crate::shutdown::Shutdown::new()).await
+    }
+
+    /// [`Judge::prepare`] that gives up (with [`super::deps::Cancelled`])
+    /// soon after `shutdown` begins, stopping the cache's build.
+    pub async fn prepare_until(
+        settings: &crate::config::Settings,
+        helper: std::path::PathBuf,
+        shutdown: &crate::shutdown::Shutdown,
+    ) -> anyhow::Result<Self> {
         if !settings.allow_no_cgroup && !super::sandbox::cgroup::available() {
             anyhow::bail!(
                 "the grader cannot make a cgroup for its jobs, so their memory, process and CPU \
@@ -112,11 +122,13 @@ impl Judge {
                  --allow-no-cgroup (LOCKSTEP_ALLOW_NO_CGROUP=1)"
             );
         }
-        let workspace = settings.grader_deps.clone();
+        let workspace = settings.grader_deps_dir()?;
         let data_dir = settings.data_dir.clone();
-        let manifest =
-            tokio::task::spawn_blocking(move || super::deps::prepare(&workspace, &data_dir))
-                .await??;
+        let shutdown = shutdown.clone();
+        let manifest = tokio::task::spawn_blocking(move || {
+            super::deps::prepare(&workspace, &data_dir, &|| shutdown.is_cancelled())
+        })
+        .await??;
         Ok(Self::new(&manifest, helper, settings))
     }
 
