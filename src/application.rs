@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use crate::app::{self, AppState};
 use crate::config::{ProxyNetwork, ServeSettings, Settings};
 use crate::curriculum::{self, Programme};
+use crate::grading::deps::{PinnedCrates, pinned_crates};
 use crate::grading::judge::Judge;
 use crate::grading::pool::{self, Drained, PoolConfig};
 use crate::grading::queue::JobLimits;
@@ -51,6 +52,7 @@ struct WebNode {
     static_dir: PathBuf,
     jobs: JobLimits,
     trusted_proxies: Vec<ProxyNetwork>,
+    crates: Arc<PinnedCrates>,
 }
 
 /// The grading side of an application: how many workers, and the binary
@@ -99,7 +101,7 @@ impl Application {
         grading: Option<Grading>,
     ) -> Result<Self> {
         let web = match web {
-            Some(serve) => Some(WebNode::bind(serve).await?),
+            Some(serve) => Some(WebNode::bind(serve, &settings).await?),
             None => None,
         };
         Ok(Self {
@@ -140,6 +142,7 @@ impl Application {
                 {
                     Ok(state) => Some(AppState {
                         jobs: web.jobs,
+                        crates: web.crates.clone(),
                         trusted_proxies: web.trusted_proxies.clone().into(),
                         ..state
                     }),
@@ -187,7 +190,19 @@ impl Application {
 }
 
 impl WebNode {
-    async fn bind(serve: &ServeSettings) -> Result<Self> {
+    async fn bind(serve: &ServeSettings, settings: &Settings) -> Result<Self> {
+        // A web node without the grader's workspace still serves; only
+        // `lockstep learn download` then lacks the crate versions.
+        let crates = match pinned_crates(&settings.grader_deps) {
+            Ok(crates) => crates,
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "cannot read the grader's pinned crates"
+                );
+                PinnedCrates::default()
+            }
+        };
         let assets = Assets::load(&serve.static_dir).with_context(|| {
             format!(
                 "cannot read static files from {}",
@@ -206,6 +221,7 @@ impl WebNode {
                 queued: serve.max_queued_jobs,
             },
             trusted_proxies: serve.trusted_proxies.clone(),
+            crates: Arc::new(crates),
         })
     }
 }
@@ -231,6 +247,7 @@ impl AppState {
             assets,
             jobs: Default::default(),
             trusted_proxies: Arc::new([]),
+            crates: Default::default(),
         };
         state.events.spawn_listener(state.db.clone());
         state.events.spawn_session_evictor(state.auth.clone());

@@ -19,6 +19,7 @@ pub mod db;
 pub mod demo;
 pub mod grading;
 pub mod instructor;
+pub mod learn;
 pub mod progress;
 pub mod server;
 pub mod shutdown;

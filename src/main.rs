@@ -60,6 +60,9 @@ enum Command {
     /// Manage accounts: add, set-role, reset-password.
     #[command(subcommand)]
     User(lockstep::auth::commands::UserCommand),
+    /// For learners: download an exercise as a Cargo project, test it locally, submit it from the terminal.
+    #[command(subcommand)]
+    Learn(lockstep::learn::LearnCommand),
     /// Demo data for trying and measuring the instructor's dashboard.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -173,6 +176,7 @@ fn main() -> ExitCode {
                     .await
                     .map(|()| ExitCode::SUCCESS)
             }
+            Command::Learn(command) => lockstep::learn::run(command).await,
             Command::Grader(GraderCommand::Prepare) => lockstep::cli::prepare_grader(&cli.settings)
                 .await
                 .map(|()| ExitCode::SUCCESS),

@@ -261,7 +261,8 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
             Ok(String::new())
         }
     };
-    let statement = markdown::render(&read(&dir.join("statement.md"))?);
+    let statement_markdown = read(&dir.join("statement.md"))?;
+    let statement = markdown::render(&statement_markdown);
     let discussion = read_opt("discussion.md")?;
     let starter = read(&dir.join("starter.rs"))?;
     let solution = read(&dir.join("solution.rs"))?;
@@ -337,6 +338,7 @@ fn load_exercise(dir: &Path, module_id: &str) -> Result<(i64, Exercise), Content
             env: meta.env,
             allow_unsafe: meta.allow_unsafe,
             limits: meta.limits,
+            statement: statement_markdown,
             statement_html: statement.html,
             discussion_html: (!discussion.is_empty()).then(|| markdown::render(&discussion).html),
             starter,

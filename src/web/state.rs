@@ -33,4 +33,7 @@ pub struct AppState {
     /// Reverse proxies whose forwarding headers name the client
     /// (`--trusted-proxy`; see [`crate::web::visitor`]).
     pub trusted_proxies: Arc<[crate::config::ProxyNetwork]>,
+    /// The crates learner code compiles against, at the grader's versions
+    /// (for `lockstep learn download`; empty when `--grader-deps` is unreadable).
+    pub crates: Arc<crate::grading::deps::PinnedCrates>,
 }
