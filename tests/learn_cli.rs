@@ -431,11 +431,12 @@ async fn a_read_only_token_downloads_but_cannot_hand_anything_in() {
         .unwrap();
     assert_eq!(hints["revealed"], json!([]), "no hint was revealed");
 
-    // No token may reach the account page, where tokens are made.
+    // A token cannot make tokens.
     let account = app
         .client
-        .get(format!("{}/account", app.base_url))
+        .post(format!("{}/account/tokens", app.base_url))
         .bearer_auth(&token)
+        .form(&[("name", "more"), ("scope", "submit"), ("lifetime", "")])
         .send()
         .await
         .unwrap();

@@ -56,9 +56,6 @@ impl Api {
     /// A client for `credentials`' server. HTTPS certificates are checked
     /// against the system's trust store.
     pub fn new(credentials: &Credentials) -> Result<Self> {
-        // One process-wide choice of cryptography for rustls; a second
-        // call finds it installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .user_agent(concat!("lockstep-learn/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))

@@ -323,5 +323,17 @@ async fn hint(exercise: &str) -> Result<ExitCode> {
     let index = hints.revealed.len();
     let hint = api.reveal_hint(exercise, index).await?;
     println!("Hint {} of {}: {hint}", index + 1, hints.total);
+    // Inside this exercise's project, HINTS.md keeps it too.
+    if let Ok(project) = std::env::current_dir()
+        .and_then(|dir| Project::find(&dir).map_err(|e| std::io::Error::other(e.to_string())))
+        && project.exercise == exercise
+    {
+        let path = project.dir.join("HINTS.md");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)?;
+        writeln!(file, "{}. {hint}\n", index + 1)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
