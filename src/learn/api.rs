@@ -194,6 +194,63 @@ impl Api {
     pub async fn submission(&self, id: i64) -> Result<Submission> {
         self.get(&format!("/api/submissions/{id}")).await
     }
+
+    /// The live events of the learner's submissions (`GET /api/events`),
+    /// open for at most `limit`.
+    pub async fn events(&self, limit: Duration) -> Result<EventStream> {
+        let response = self
+            .client
+            .get(format!("{}/api/events", self.server))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .timeout(limit)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(EventStream {
+            response,
+            buffer: String::new(),
+        })
+    }
+}
+
+/// Server-sent events as they arrive: `(event, data)` pairs.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// The next event (`None` when the stream ended).
+    pub async fn next(&mut self) -> Result<Option<(String, Value)>> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = String::from("message");
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(name) = line.strip_prefix("event:") {
+                        event = name.trim().to_string();
+                    } else if let Some(more) = line.strip_prefix("data:") {
+                        data.push_str(more.strip_prefix(' ').unwrap_or(more));
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return Ok(Some((
+                    event,
+                    serde_json::from_str(&data).unwrap_or(Value::Null),
+                )));
+            }
+            match self.response.chunk().await? {
+                Some(bytes) => self
+                    .buffer
+                    .push_str(&String::from_utf8_lossy(&bytes).replace("\r\n", "\n")),
+                None => return Ok(None),
+            }
+        }
+    }
 }
 
 /// An exercise id as one URL path segment (ids are `a-z0-9-`).

@@ -80,8 +80,10 @@ pub enum LearnCommand {
 
 /// Exit code of a submission that did not pass (and of a refusal to go on).
 const NOT_PASSED: u8 = 1;
-/// How often a submission's state is read while it is graded.
+/// How often a submission's state is read while it is graded, without events.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How long to wait for an event before re-reading the submission anyway.
+const EVENT_PATIENCE: Duration = Duration::from_secs(2);
 /// How long a submission may take before the command gives up waiting.
 const WAIT_LIMIT: Duration = Duration::from_secs(600);
 
@@ -187,6 +189,9 @@ async fn submit(path: Option<&Path>, visible: bool, force: bool) -> Result<ExitC
         return Ok(ExitCode::from(NOT_PASSED));
     }
     let mode = if visible { "visible" } else { "submit" };
+    // Live phases over server-sent events, opened before submitting so no
+    // event is missed; without them (a proxy that buffers, say), polling.
+    let mut events = api.events(WAIT_LIMIT).await.ok();
     let id = api.submit(&project.exercise, &code, mode).await?;
     eprintln!("Submitted {} (submission {id}).", project.exercise);
     let started = std::time::Instant::now();
@@ -212,7 +217,28 @@ async fn submit(path: Option<&Path>, visible: bool, force: bool) -> Result<ExitC
                 credentials.web_url(&format!("/exercises/{}", project.exercise))
             );
         }
-        tokio::time::sleep(POLL_INTERVAL).await;
+        match events.as_mut() {
+            // Re-read the submission at the next event about it (or
+            // after a while: an event can be lost to a lagging stream).
+            Some(stream) => {
+                let ours = async {
+                    loop {
+                        match stream.next().await {
+                            Ok(Some((kind, data))) if kind == "lagged" || data["id"] == id => {
+                                return true;
+                            }
+                            Ok(Some(_)) => {}
+                            Ok(None) | Err(_) => return false,
+                        }
+                    }
+                };
+                match tokio::time::timeout(EVENT_PATIENCE, ours).await {
+                    Ok(true) | Err(_) => {}
+                    Ok(false) => events = None,
+                }
+            }
+            None => tokio::time::sleep(POLL_INTERVAL).await,
+        }
     };
     let passed = report::print(&verdict, &project, &mut std::io::stdout().lock())?;
     Ok(if passed {
