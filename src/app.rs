@@ -71,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::learn::routes())
         .merge(crate::web::drafts::routes())
         .merge(crate::web::progress::routes())
+        .merge(crate::web::workspace::routes())
+        .route("/api/openapi.json", get(crate::web::openapi::document))
         .merge(crate::web::instructor::routes())
         .fallback(error::not_found)
         .merge(static_files)

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use crate::app::{self, AppState};
 use crate::config::{Housekeeping, ProxyNetwork, ServeSettings, Settings};
 use crate::curriculum::{self, Programme};
+use crate::grading::deps::{PinnedCrates, pinned_crates};
 use crate::grading::judge::Judge;
 use crate::grading::pool::{self, Drained, PoolConfig};
 use crate::grading::queue::JobLimits;
@@ -55,6 +56,7 @@ struct WebNode {
     jobs: JobLimits,
     trusted_proxies: Vec<ProxyNetwork>,
     housekeeping: Housekeeping,
+    crates: Arc<PinnedCrates>,
 }
 
 /// The grading side of an application: how many workers, and the binary
@@ -103,7 +105,7 @@ impl Application {
         grading: Option<Grading>,
     ) -> Result<Self> {
         let web = match web {
-            Some(serve) => Some(WebNode::bind(serve).await?),
+            Some(serve) => Some(WebNode::bind(serve, &settings).await?),
             None => None,
         };
         let metrics = Arc::new(Metrics::new());
@@ -188,6 +190,7 @@ impl Application {
                 {
                     Ok(state) => Some(AppState {
                         jobs: web.jobs,
+                        crates: web.crates.clone(),
                         trusted_proxies: web.trusted_proxies.clone().into(),
                         ..state
                     }),
@@ -245,7 +248,22 @@ impl Application {
 }
 
 impl WebNode {
-    async fn bind(serve: &ServeSettings) -> Result<Self> {
+    async fn bind(serve: &ServeSettings, settings: &Settings) -> Result<Self> {
+        // A web node without the grader's workspace still serves; only
+        // `lockstep learn download` then lacks the crate versions.
+        let crates = match settings
+            .grader_deps_dir()
+            .and_then(|dir| pinned_crates(&dir))
+        {
+            Ok(crates) => crates,
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "cannot read the grader's pinned crates"
+                );
+                PinnedCrates::default()
+            }
+        };
         let assets = match &serve.static_dir {
             Some(dir) => Assets::load(dir)
                 .with_context(|| format!("cannot read static files from {}", dir.display()))?,
@@ -263,6 +281,7 @@ impl WebNode {
             },
             trusted_proxies: serve.trusted_proxies.clone(),
             housekeeping: serve.housekeeping.clone(),
+            crates: Arc::new(crates),
         })
     }
 }
@@ -290,6 +309,7 @@ impl AppState {
             jobs: Default::default(),
             trusted_proxies: Arc::new([]),
             metrics,
+            crates: Default::default(),
         };
         state.events.spawn_listener(state.db.clone());
         state.events.spawn_session_evictor(state.auth.clone());

@@ -21,6 +21,7 @@ pub mod demo;
 pub mod grading;
 pub mod housekeeping;
 pub mod instructor;
+pub mod learn;
 pub mod metrics;
 pub mod progress;
 pub mod server;

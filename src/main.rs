@@ -77,6 +77,9 @@ enum Command {
     /// Private PostgreSQL clusters on this machine: list them, remove those whose data dir is gone.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// For learners: download an exercise as a Cargo project, test it locally, submit it from the terminal.
+    #[command(subcommand)]
+    Learn(lockstep::learn::LearnCommand),
     /// Demo data for trying and measuring the instructor's dashboard.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -256,6 +259,7 @@ fn main() -> ExitCode {
                 )
                 .map(|()| ExitCode::SUCCESS)
             }
+            Command::Learn(command) => lockstep::learn::run(command).await,
             Command::Grader(GraderCommand::Prepare) => lockstep::cli::prepare_grader(&cli.settings)
                 .await
                 .map(|()| ExitCode::SUCCESS),

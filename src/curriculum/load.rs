@@ -278,7 +278,8 @@ fn load_exercise(
         Prose::Render => markdown::render(markdown).html,
         Prose::Skip => String::new(),
     };
-    let statement_html = render(&read(&dir.join("statement.md"))?);
+    let statement_markdown = read(&dir.join("statement.md"))?;
+    let statement_html = render(&statement_markdown);
     let discussion = read_opt("discussion.md")?;
     let starter = read(&dir.join("starter.rs"))?;
     let solution = read(&dir.join("solution.rs"))?;
@@ -354,6 +355,7 @@ fn load_exercise(
             env: meta.env,
             allow_unsafe: meta.allow_unsafe,
             limits: meta.limits,
+            statement: statement_markdown,
             statement_html,
             discussion_html: (!discussion.is_empty()).then(|| render(&discussion)),
             starter,

@@ -180,6 +180,8 @@ pub struct Exercise {
     pub allow_unsafe: bool,
     /// Sandbox limit overrides.
     pub limits: LimitOverrides,
+    /// The statement as written (markdown), for `lockstep learn download`.
+    pub statement: String,
     /// Rendered statement.
     pub statement_html: String,
     /// Rendered discussion, shown once passed.

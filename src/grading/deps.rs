@@ -337,6 +337,131 @@ fn hash_sources(workspace: &Path) -> Result<String> {
         .collect())
 }
 
+/// A crate learner code may use, as the grader builds it: what a learner's
+/// own `Cargo.toml` must ask for to compile what the server compiles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PinnedCrate {
+    /// The package's name on crates.io (`tokio-stream`).
+    pub name: String,
+    /// The exact version in the grader's `Cargo.lock`.
+    pub version: String,
+    /// Features the grader turns on.
+    pub features: Vec<String>,
+    /// Whether the crate's default features are on.
+    pub default_features: bool,
+}
+
+/// The crate set learner code compiles against, for learners' own machines.
+#[derive(Debug, Clone, Default)]
+pub struct PinnedCrates {
+    /// The direct dependencies of the grader's workspace, by name.
+    pub crates: Vec<PinnedCrate>,
+    /// Its `Cargo.lock` with only the registry packages (the workspace's
+    /// own path crates mean nothing elsewhere).
+    pub lock: String,
+}
+
+/// Reads the pinned crate set of the grader's workspace (`grader/deps`):
+/// the direct dependencies of its `Cargo.toml` from crates.io, at the
+/// versions its `Cargo.lock` resolved them to. No cargo is run.
+pub fn pinned_crates(workspace: &Path) -> Result<PinnedCrates> {
+    let read = |name: &str| -> Result<toml::Table> {
+        let path = workspace.join(name);
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        text.parse::<toml::Table>()
+            .with_context(|| format!("{} is not valid TOML", path.display()))
+    };
+    let manifest = read("Cargo.toml")?;
+    let mut lock = read("Cargo.lock")?;
+    let packages: Vec<toml::Table> = lock
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .context("Cargo.lock lists no packages")?
+        .iter()
+        .filter_map(|p| p.as_table().cloned())
+        .collect();
+    let field =
+        |p: &toml::Table, key: &str| p.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    // The root package names its dependencies, with a version where the
+    // lock holds more than one of that name ("rand 0.9.5").
+    let package_name = manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(toml::Value::as_str)
+        .context("the grader's Cargo.toml has no package name")?;
+    let root_dependencies: Vec<String> = packages
+        .iter()
+        .find(|p| field(p, "name").as_deref() == Some(package_name) && !p.contains_key("source"))
+        .and_then(|p| p.get("dependencies"))
+        .and_then(toml::Value::as_array)
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut crates = Vec::new();
+    let dependencies = manifest
+        .get("dependencies")
+        .and_then(toml::Value::as_table)
+        .context("the grader's Cargo.toml has no [dependencies]")?;
+    for (name, spec) in dependencies {
+        let table = spec.as_table();
+        if table.is_some_and(|t| t.contains_key("path")) {
+            continue; // our own crates (the test harness), not the learner's
+        }
+        let pinned_in_root =
+            root_dependencies
+                .iter()
+                .find_map(|entry| match entry.split_once(' ') {
+                    Some((n, version)) if n == name => Some(version.to_string()),
+                    _ => None,
+                });
+        let version = match pinned_in_root {
+            Some(version) => version,
+            None => {
+                let mut versions = packages
+                    .iter()
+                    .filter(|p| field(p, "name").as_deref() == Some(name.as_str()))
+                    .filter_map(|p| field(p, "version"));
+                match (versions.next(), versions.next()) {
+                    (Some(version), None) => version,
+                    _ => bail!("the grader's Cargo.lock does not pin one version of {name}"),
+                }
+            }
+        };
+        crates.push(PinnedCrate {
+            name: name.clone(),
+            version,
+            features: table
+                .and_then(|t| t.get("features"))
+                .and_then(toml::Value::as_array)
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            default_features: table
+                .and_then(|t| t.get("default-features"))
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(true),
+        });
+    }
+    let registry_only: Vec<toml::Value> = packages
+        .into_iter()
+        .filter(|p| p.contains_key("source"))
+        .map(toml::Value::Table)
+        .collect();
+    lock.insert("package".into(), toml::Value::Array(registry_only));
+    let lock = format!(
+        "# The Lockstep grader's Cargo.lock: the versions the server compiles with.\n{}",
+        toml::to_string(&lock).context("cannot write the lock file")?
+    );
+    Ok(PinnedCrates { crates, lock })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,5 +500,42 @@ mod tests {
         };
         assert!(!toolchain_unchanged(&replaced, &path));
         fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod pinned_tests {
+    use super::*;
+
+    /// The real `grader/deps`: every direct crates.io dependency is pinned
+    /// to the version the lock holds, and the harness is left out.
+    #[test]
+    fn the_grader_workspace_pins_each_crate_once() {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("grader/deps");
+        let pinned = pinned_crates(&workspace).unwrap();
+        let names: Vec<&str> = pinned.crates.iter().map(|c| c.name.as_str()).collect();
+        assert!(
+            names.contains(&"tokio") && names.contains(&"rand"),
+            "{names:?}"
+        );
+        assert!(!names.contains(&"lockstep-harness"));
+        let lock_text = fs::read_to_string(workspace.join("Cargo.lock")).unwrap();
+        for krate in &pinned.crates {
+            let entry = format!(
+                "name = \"{}\"\nversion = \"{}\"\n",
+                krate.name, krate.version
+            );
+            assert!(
+                lock_text.contains(&entry),
+                "{} {} is not in the lock",
+                krate.name,
+                krate.version
+            );
+        }
+        let proptest = pinned.crates.iter().find(|c| c.name == "proptest").unwrap();
+        assert!(!proptest.default_features);
+        assert!(proptest.features.contains(&"bit-set".to_string()));
+        assert!(!pinned.lock.contains("lockstep-harness"));
+        assert!(pinned.lock.parse::<toml::Table>().is_ok());
     }
 }

@@ -27,10 +27,12 @@ pub fn routes() -> Router<AppState> {
 
 /// `{"code": "...", "version": n}`: `version` is the one the editor was
 /// loaded at (0 when it started from the starter code).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftBody {
+    /// The learner's file.
     code: String,
+    /// The version the code was loaded at (0: the starter).
     version: i64,
 }
 
@@ -47,6 +49,18 @@ fn draft_json(draft: &Draft) -> Value {
 
 /// `GET /api/exercises/{exercise}/draft` → `{code, version, updated_at}`;
 /// the starter code at version 0 when there is no draft yet.
+#[utoipa::path(
+    get,
+    path = "/api/exercises/{exercise}/draft",
+    tag = "drafts",
+    params(("exercise" = String, Path, description = "The exercise's id")),
+    responses(
+        (status = 200, description = "`{code, version, updated_at}` (the starter at version 0 when there is no draft)"),
+        (status = 401, description = "No valid session or API token"),
+        (status = 404, description = "No such exercise"),
+    ),
+    security(("api_token" = ["read"]))
+)]
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -66,6 +80,22 @@ pub async fn show(
 
 /// `PUT /api/exercises/{exercise}/draft` → 200 `{code, version, updated_at}`,
 /// or 409 `{"error", "draft": {…the newer one…}}` when `version` is stale.
+#[utoipa::path(
+    put,
+    path = "/api/exercises/{exercise}/draft",
+    tag = "drafts",
+    params(("exercise" = String, Path, description = "The exercise's id")),
+    request_body = DraftBody,
+    responses(
+        (status = 200, description = "Saved: `{code, version, updated_at}` with the new version"),
+        (status = 401, description = "No valid session or API token"),
+        (status = 403, description = "The API token is read-only"),
+        (status = 404, description = "No such exercise"),
+        (status = 409, description = "`version` is stale: `{error, draft: {code, version, updated_at}}` holds the newer draft, which was not overwritten"),
+        (status = 422, description = "A negative version or unacceptable code"),
+    ),
+    security(("api_token" = ["submit"]))
+)]
 pub async fn save(
     State(state): State<AppState>,
     user: CurrentUser,

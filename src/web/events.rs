@@ -199,6 +199,16 @@ impl Credential {
 /// their cohorts' learners. Pages fall back to polling `GET
 /// /api/submissions/{id}` when the stream is unavailable. The stream ends
 /// when the session or token it was opened with ends.
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "grading",
+    responses(
+        (status = 200, description = "`text/event-stream`: `event: job` with `{id, user_id, exercise_id, status, phase, outcome}` for each change of one of your submissions; `event: lagged` when some were missed (re-read them)", content_type = "text/event-stream"),
+        (status = 401, description = "No valid session or API token"),
+    ),
+    security(("api_token" = ["read"]))
+)]
 pub async fn stream(
     State(state): State<AppState>,
     user: CurrentUser,

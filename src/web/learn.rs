@@ -38,7 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route_layer(middleware::from_fn(crate::web::require_signed_in));
     Router::new()
         .route("/lessons/{module}/{lesson}", get(lesson))
-        .route("/api/exercises/{exercise}/hints", post(reveal_hint_api))
+        .route(
+            "/api/exercises/{exercise}/hints",
+            get(crate::web::workspace::hints).post(reveal_hint_api),
+        )
         .merge(signed_in)
 }
 
@@ -363,9 +366,10 @@ pub async fn change(
 }
 
 /// `{"index": n}`: the hint to reveal, from 0.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HintBody {
+    /// The hint to reveal, from 0: the number revealed so far.
     index: usize,
 }
 
@@ -395,6 +399,22 @@ async fn reveal(
 }
 
 /// `POST /api/exercises/{exercise}/hints` `{"index": n}` → `{"index", "hint", "revealed"}`.
+#[utoipa::path(
+    post,
+    path = "/api/exercises/{exercise}/hints",
+    tag = "learn",
+    params(("exercise" = String, Path, description = "The exercise's id")),
+    request_body = HintBody,
+    responses(
+        (status = 200, description = "`{index, hint, revealed}`: the hint, recorded as revealed"),
+        (status = 401, description = "No valid session or API token"),
+        (status = 403, description = "The API token is read-only"),
+        (status = 404, description = "No such exercise"),
+        (status = 409, description = "Hints come one at a time: an earlier one is not revealed yet"),
+        (status = 422, description = "There is no hint with that index"),
+    ),
+    security(("api_token" = ["submit"]))
+)]
 pub async fn reveal_hint_api(
     State(state): State<AppState>,
     user: CurrentUser,

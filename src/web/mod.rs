@@ -19,12 +19,14 @@ pub mod extract;
 pub mod health;
 pub mod instructor;
 pub mod learn;
+pub mod openapi;
 pub mod pages;
 pub mod progress;
 pub mod state;
 pub mod submissions;
 pub mod templates;
 pub mod visitor;
+pub mod workspace;
 
 pub use extract::{CurrentUser, MaybeUser, require_signed_in};
 pub use state::AppState;

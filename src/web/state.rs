@@ -35,4 +35,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<[crate::config::ProxyNetwork]>,
     /// The process's metrics and readiness (see [`crate::metrics`]).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The crates learner code compiles against, at the grader's versions
+    /// (for `lockstep learn download`; empty when `--grader-deps` is unreadable).
+    pub crates: Arc<crate::grading::deps::PinnedCrates>,
 }

@@ -43,11 +43,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// `{"code": "...", "mode": "submit" | "visible"}`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionBody {
+    /// The learner's file (kinds `implement`/`fix`: the library; `tests`: the tests).
     code: String,
+    /// `submit` (visible and hidden tests, the default) or `visible`.
     #[serde(default)]
+    #[schema(example = "submit")]
     mode: Option<String>,
 }
 
@@ -87,6 +90,23 @@ fn rate_limit(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
 }
 
 /// `POST /api/exercises/{exercise}/submissions` → 201 `{"id": …}`
+#[utoipa::path(
+    post,
+    path = "/api/exercises/{exercise}/submissions",
+    tag = "grading",
+    params(("exercise" = String, Path, description = "The exercise's id")),
+    request_body = SubmissionBody,
+    responses(
+        (status = 201, description = "Queued: `{\"id\", \"status\": \"queued\", \"url\"}`; follow it at `url` or on `/api/events`"),
+        (status = 401, description = "No valid session or API token"),
+        (status = 403, description = "The API token is read-only"),
+        (status = 404, description = "No such exercise"),
+        (status = 413, description = "The code is too large"),
+        (status = 422, description = "Empty code or an unknown mode"),
+        (status = 429, description = "Too many jobs queued (see `Retry-After`)"),
+    ),
+    security(("api_token" = ["submit"]))
+)]
 pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -171,6 +191,18 @@ async fn accept(
 /// `GET /api/submissions/{id}`: status, and the verdict once done. Only its
 /// author, the author's cohort instructors and admins see it; for anyone else
 /// it does not exist (404, not 403, so ids cannot be probed).
+#[utoipa::path(
+    get,
+    path = "/api/submissions/{id}",
+    tag = "grading",
+    params(("id" = i64, Path, description = "The submission's id")),
+    responses(
+        (status = 200, description = "`{id, status: queued|running|done, phase: compiling|running|null, mode, exercise_id, exercise_hash, created_at, finished_at, verdict}`; the verdict (once done) has Exercism's results.json shape: `status` pass|fail|error, `tests` [{name, status, message, hidden}], `compile_output`, `message`"),
+        (status = 401, description = "No valid session or API token"),
+        (status = 404, description = "No such submission of yours"),
+    ),
+    security(("api_token" = ["read"]))
+)]
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,

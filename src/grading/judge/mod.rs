@@ -55,6 +55,9 @@ pub struct Judge {
     ceiling: Ceiling,
 }
 
+/// The Rust edition every learner crate and test crate is compiled with
+/// (also written into the projects `lockstep learn download` makes).
+pub const EDITION: &str = "2024";
 /// Size of each job's `/job`.
 const SCRATCH_MB: u64 = 256;
 /// Longest failure message kept per test.

@@ -28,7 +28,7 @@ impl Rustc {
         let mut argv = vec![
             format!("{}/bin/rustc", paths::TOOLCHAIN),
             "--edition".into(),
-            "2024".into(),
+            super::EDITION.into(),
             "--error-format".into(),
             "json".into(),
             "-C".into(),
