@@ -66,6 +66,8 @@ pub fn router(state: AppState, static_dir: &std::path::Path) -> Router {
         .merge(crate::web::drafts::routes())
         .merge(crate::web::progress::routes())
         .merge(crate::web::instructor::routes())
+        .merge(crate::web::written::routes())
+        .merge(crate::web::certificates::routes())
         .fallback(error::not_found)
         .merge(static_files)
         // Inside the error pages, so a refused form gets a friendly 403 page.
