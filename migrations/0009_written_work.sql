@@ -52,6 +52,9 @@ CREATE INDEX written_line_comments_submission ON written_line_comments (submissi
 ALTER TABLE exercise_progress
     ADD COLUMN review_state TEXT
         CHECK (review_state IN ('awaiting_review', 'changes_requested', 'accepted'));
+-- The matrix reads these few rows on their own, keeping its main read index-only.
+CREATE INDEX exercise_progress_review ON exercise_progress (user_id)
+    INCLUDE (exercise_id, review_state) WHERE review_state IS NOT NULL;
 
 -- A certificate of completion: issued once the learner has passed every
 -- exercise of the programme, verifiable by anyone at /certificates/{id}.

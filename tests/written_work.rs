@@ -29,6 +29,8 @@ A bounded queue and a semaphore, not an unbounded channel.\n";
 /// of theirs.
 struct Class {
     app: common::TestApp,
+    /// Ines's cohort (Lea and Max).
+    cohort: i64,
     ines: Browser,
     otto: Browser,
     lea: Browser,
@@ -56,6 +58,7 @@ async fn class() -> Class {
         .unwrap();
     Class {
         app,
+        cohort: ours.id,
         ines,
         otto,
         lea,
@@ -466,6 +469,26 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
     .await
     .unwrap();
     assert!(passed.is_none(), "changes requested is not passed");
+    // The cohort matrix and the progress export say so.
+    let matrix = class
+        .ines
+        .page(&format!("/instructor/cohorts/{}", class.cohort))
+        .await;
+    assert!(
+        matrix.contains("changes requested: 1 hand-in, best 5/14 points"),
+        "{matrix}"
+    );
+    let csv = class
+        .ines
+        .page(&format!(
+            "/instructor/cohorts/{}/export/matrix.csv",
+            class.cohort
+        ))
+        .await;
+    assert!(
+        csv.contains(&format!(",{EXERCISE},changes-requested,1,5,14,")),
+        "{csv}"
+    );
 
     let second = hand_in_ok(
         &class.lea,
@@ -475,6 +498,11 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
     assert!(second > first);
     let queue = class.ines.page("/instructor/reviews").await;
     assert!(queue.contains(&format!("/instructor/reviews/{second}")));
+    let matrix = class
+        .ines
+        .page(&format!("/instructor/cohorts/{}", class.cohort))
+        .await;
+    assert!(matrix.contains("awaiting review: 2 hand-ins"), "{matrix}");
     assert!(!queue.contains(&format!("/instructor/reviews/{first}\"")));
     assert_eq!(
         decide(&class.ines, second, FULL_MARKS, "accept", "")
