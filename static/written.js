@@ -2,7 +2,7 @@
 // optimistic locking as code (js/drafts.js: a stale save gets 409 and the
 // learner chooses), and Preview shows the markdown as the server renders it
 // for the instructor. Handing in is a plain form post, so the page works
-// without this script; the script saves the draft first.
+// without this script.
 //
 // The preview's HTML comes from the server's renderer, which escapes any raw
 // HTML in the markdown; nothing the learner typed is inserted as HTML here.
@@ -15,7 +15,7 @@ document.documentElement.classList.add("js");
 const workspace = document.getElementById("written-workspace");
 if (workspace) {
   const note = document.getElementById("note");
-  const drafts = autosave(workspace.dataset.exercise, Number(workspace.dataset.version) || 0, {
+  autosave(workspace.dataset.exercise, Number(workspace.dataset.version) || 0, {
     get: () => note.value,
     set: (text) => { note.value = text; },
     focus: () => note.focus(),
@@ -34,14 +34,6 @@ if (workspace) {
     previewBox.scrollIntoView({ block: "nearest" });
   });
 
-  const form = document.getElementById("hand-in-form");
-  form.addEventListener("submit", (event) => {
-    if (form.dataset.saved === "yes") return;
-    // Save the draft first, so what was handed in is also what reopens.
-    event.preventDefault();
-    drafts.save().finally(() => {
-      form.dataset.saved = "yes";
-      form.requestSubmit();
-    });
-  });
+  // Handing in posts the textarea itself; the draft is saved as the page
+  // is left (pagehide), so what was handed in is also what reopens.
 }
