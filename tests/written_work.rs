@@ -489,6 +489,14 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
         csv.contains(&format!(",{EXERCISE},changes-requested,1,5,14,")),
         "{csv}"
     );
+    let learner_page = class
+        .ines
+        .page(&format!(
+            "/instructor/cohorts/{}/learners/{}",
+            class.cohort, class.lea_user.id
+        ))
+        .await;
+    assert!(learner_page.contains("changes requested: 1 hand-in, best 5/14 points"));
 
     let second = hand_in_ok(
         &class.lea,
@@ -533,6 +541,13 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
 async fn a_certificate_appears_only_when_everything_is_passed_and_verifies_publicly() {
     let class = class().await;
     let programme = common::programme();
+    assert!(
+        class
+            .lea
+            .page("/dashboard")
+            .await
+            .contains("href=\"/certificate\"")
+    );
     let page = class.lea.page("/certificate").await;
     assert!(page.contains("to go"), "{page}");
     assert!(!page.contains("/certificates/"));
