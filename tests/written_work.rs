@@ -77,6 +77,22 @@ async fn hand_in(learner: &Browser, body: &str) -> reqwest::Response {
         .await
 }
 
+/// `PUT` the note's draft (the drafts API code uses) based on `version`.
+async fn put_draft(learner: &Browser, text: &str, version: i64) -> reqwest::Response {
+    let token = learner.csrf_token().await;
+    learner
+        .client
+        .put(format!(
+            "{}/api/exercises/{EXERCISE}/draft",
+            learner.base_url
+        ))
+        .header("x-csrf-token", token)
+        .json(&json!({ "code": text, "version": version }))
+        .send()
+        .await
+        .expect("request")
+}
+
 async fn hand_in_ok(learner: &Browser, body: &str) -> i64 {
     let response = hand_in(learner, body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -122,6 +138,24 @@ async fn a_learner_hands_in_a_note_and_nobody_else_in_the_class_can_read_it() {
         "the template is in the editor"
     );
     assert!(page.contains("Hand in for review"));
+
+    // The draft autosaves with optimistic locking, as code does: a save
+    // based on a stale version is refused with the newer draft.
+    assert_eq!(
+        put_draft(&class.lea, "# Draft 1\n", 0).await.status(),
+        StatusCode::OK
+    );
+    let stale = put_draft(&class.lea, "# From another tab\n", 0).await;
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let stale: serde_json::Value = stale.json().await.unwrap();
+    assert_eq!(stale["draft"]["code"], "# Draft 1\n");
+    assert!(
+        class
+            .lea
+            .page(&format!("/exercises/{EXERCISE}"))
+            .await
+            .contains("# Draft 1")
+    );
 
     // Handing in the untouched template is refused; so is the code API.
     let template = std::fs::read_to_string(
@@ -391,6 +425,16 @@ async fn scoring_records_levels_and_line_comments_and_accepting_passes_the_exerc
         (progress.attempts, progress.best_passed, progress.best_total),
         (1, 14, 14)
     );
+
+    // The exercise's analytics page counts it passed.
+    let analytics = class
+        .ines
+        .page(&format!(
+            "/instructor/cohorts/{}/exercises/{EXERCISE}",
+            class.cohort
+        ))
+        .await;
+    assert!(analytics.contains("Capstone design note"));
 
     // Deciding twice is a conflict; the queue is empty again.
     assert_eq!(
