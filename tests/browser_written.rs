@@ -149,6 +149,11 @@ async fn a_learner_hands_in_a_note_an_instructor_scores_it_and_the_learner_sees_
             .contains("Clear, complete")
     );
     assert!(text_of(&lea, "#hand-in-closed").await.contains("accepted"));
+    lea.execute(
+        "document.querySelector('#reviews .written-lines').scrollIntoView();",
+        json!([]),
+    )
+    .await;
     lea.screenshot(&screenshot_path("written-accepted-desktop"))
         .await;
     lea.quit().await;
