@@ -74,6 +74,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::workspace::routes())
         .route("/api/openapi.json", get(crate::web::openapi::document))
         .merge(crate::web::instructor::routes())
+        .merge(crate::web::written::routes())
+        .merge(crate::web::certificates::routes())
         .fallback(error::not_found)
         .merge(static_files)
         // Inside the error pages, so a refused form gets a friendly 403 page.

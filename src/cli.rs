@@ -206,6 +206,7 @@ pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {
                     let tests = match &exercise.work {
                         Work::LearnerTests(work) => work.mutants.iter().map(|m| dir.join("mutants").join(format!("{}.rs", m.name))).collect::<Vec<_>>(),
                         Work::GivenTests(_) => vec![dir.join("tests/visible.rs"), dir.join("tests/hidden.rs")],
+                        Work::Written(_) => vec![dir.join("rubric.toml")],
                     };
                     json!({
                         "id": exercise.id,
@@ -216,8 +217,8 @@ pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {
                         "hints": exercise.hints.len(),
                         "content_hash": exercise.content_hash,
                         "statement": dir.join("statement.md"),
-                        "starter": dir.join("starter.rs"),
-                        "solution": dir.join("solution.rs"),
+                        "starter": dir.join(if exercise.runs_code() { "starter.rs" } else { "template.md" }),
+                        "solution": exercise.runs_code().then(|| dir.join("solution.rs")),
                         "implementation": matches!(exercise.work, Work::LearnerTests(_)).then(|| dir.join("implementation.rs")),
                         "tests": tests,
                     })
@@ -263,7 +264,8 @@ pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
     judge.keep_warm(parallel);
     let judge = std::sync::Arc::new(judge);
     let mut checks = Vec::new();
-    for exercise in programme.exercises() {
+    // Written work has no code to run: its rubric was checked at load.
+    for exercise in programme.exercises().filter(|e| e.runs_code()) {
         checks.push(Check::Starter(exercise));
         checks.push(Check::Solution(exercise));
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::rubric::Rubric;
 use super::{
     Difficulty, Exercise, ExerciseKind, GivenTests, Item, LearnerTests, Lesson, LimitOverrides,
     Module, Mutant, Programme, Work, markdown, test_fns,
@@ -281,8 +282,14 @@ fn load_exercise(
     let statement_markdown = read(&dir.join("statement.md"))?;
     let statement_html = render(&statement_markdown);
     let discussion = read_opt("discussion.md")?;
-    let starter = read(&dir.join("starter.rs"))?;
-    let solution = read(&dir.join("solution.rs"))?;
+    // Written work starts from a markdown template and has no reference solution.
+    let (starter, solution) = match meta.kind {
+        ExerciseKind::Written => (read(&dir.join("template.md"))?, String::new()),
+        _ => (
+            read(&dir.join("starter.rs"))?,
+            read(&dir.join("solution.rs"))?,
+        ),
+    };
     let work = match meta.kind {
         ExerciseKind::Implement | ExerciseKind::Fix => {
             let visible_path = dir.join("tests/visible.rs");
@@ -336,6 +343,10 @@ fn load_exercise(
                 implementation: read(&dir.join("implementation.rs"))?,
                 mutants,
             })
+        }
+        ExerciseKind::Written => {
+            let path = dir.join("rubric.toml");
+            Work::Written(Rubric::load(&path, &read(&path)?)?)
         }
     };
     let content_hash = hash_dir(dir)?;
@@ -439,7 +450,7 @@ fn line_of_example(body: &str, index: usize) -> usize {
         .map_or(0, |(n, _)| n)
 }
 
-fn parse_toml<T: for<'de> Deserialize<'de>>(
+pub(super) fn parse_toml<T: for<'de> Deserialize<'de>>(
     path: &Path,
     text: &str,
     first_line: usize,
@@ -664,6 +675,75 @@ mod tests {
         assert!(err.path.ends_with("m/exercises/ex/mutants"), "{err}");
         assert!(err.message.contains("at least 2 mutants"), "{err}");
         assert!(err.message.contains("found 1"), "{err}");
+    }
+
+    const RUBRIC: &str = "pass_points = 3\n\
+        [[criterion]]\nid = \"context\"\ntitle = \"Context\"\n\
+        [[criterion.level]]\npoints = 0\ndescription = \"none\"\n\
+        [[criterion.level]]\npoints = 2\ndescription = \"named\"\n\
+        [[criterion]]\nid = \"options\"\ntitle = \"Options\"\n\
+        [[criterion.level]]\npoints = 0\ndescription = \"none\"\n\
+        [[criterion.level]]\npoints = 2\ndescription = \"weighed\"\n";
+
+    #[test]
+    fn a_written_exercise_starts_from_its_template_and_carries_its_rubric() {
+        let root = programme_with_exercise(
+            "written",
+            &[
+                ("template.md", "# Note\n\n## Context\n"),
+                ("rubric.toml", RUBRIC),
+            ],
+        );
+        let programme = load(&root);
+        fs::remove_dir_all(&root).unwrap();
+        let programme = programme.unwrap();
+        let exercise = programme.exercises().next().unwrap();
+        assert_eq!(exercise.kind, ExerciseKind::Written);
+        assert_eq!(exercise.starter, "# Note\n\n## Context\n");
+        assert!(!exercise.runs_code());
+        assert_eq!(exercise.rubric().unwrap().max_points(), 4);
+        assert_eq!(exercise.visible_tests(), None);
+    }
+
+    #[test]
+    fn a_written_exercise_with_a_bad_rubric_names_the_rubric() {
+        let unreachable = RUBRIC.replace("pass_points = 3", "pass_points = 5");
+        let one_level = RUBRIC.replace(
+            "[[criterion.level]]\npoints = 2\ndescription = \"weighed\"\n",
+            "",
+        );
+        let duplicate = RUBRIC.replace("id = \"options\"", "id = \"context\"");
+        let descending = RUBRIC.replace(
+            "points = 2\ndescription = \"named\"",
+            "points = 0\ndescription = \"named\"",
+        );
+        for (rubric, expected) in [
+            (unreachable.as_str(), "pass_points = 5 cannot be reached"),
+            (
+                one_level.as_str(),
+                "criterion \"options\" needs 2 to 4 levels, found 1",
+            ),
+            (duplicate.as_str(), "criterion id \"context\" is used twice"),
+            (descending.as_str(), "ascending points, but 0 follows 0"),
+            ("pass_points = 1\n", "missing field `criterion`"),
+        ] {
+            let root = programme_with_exercise(
+                "written",
+                &[("template.md", "# Note\n"), ("rubric.toml", rubric)],
+            );
+            let err = load(&root).expect_err(expected);
+            fs::remove_dir_all(&root).unwrap();
+            assert!(err.path.ends_with("m/exercises/ex/rubric.toml"), "{err}");
+            assert!(err.message.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_written_exercise_needs_a_template() {
+        let root = programme_with_exercise("written", &[("rubric.toml", RUBRIC)]);
+        let err = load(&root).expect_err("no template.md");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/exercises/ex/template.md"), "{err}");
     }
 
     #[test]

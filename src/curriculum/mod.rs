@@ -8,6 +8,7 @@
 pub mod highlight;
 mod load;
 pub mod markdown;
+pub mod rubric;
 mod test_fns;
 
 use std::collections::BTreeMap;
@@ -84,6 +85,9 @@ pub enum ExerciseKind {
     Fix,
     /// Write tests that pass on the real implementation and catch every mutant.
     Tests,
+    /// Write a document (a design note, a post-mortem) an instructor scores
+    /// against a rubric; never run in the sandbox.
+    Written,
 }
 
 /// How hard an exercise is.
@@ -131,6 +135,9 @@ pub enum Work {
     /// Kind `tests`: the learner's tests, graded against our implementation
     /// and its mutants.
     LearnerTests(LearnerTests),
+    /// Kind `written`: the learner's markdown, scored by an instructor
+    /// against this rubric (see [`crate::grading::judge::written`]).
+    Written(rubric::Rubric),
 }
 
 /// The tests of an `implement` or `fix` exercise.
@@ -203,7 +210,21 @@ impl Exercise {
     pub fn visible_tests(&self) -> Option<&str> {
         match &self.work {
             Work::GivenTests(tests) => Some(&tests.visible),
-            Work::LearnerTests(_) => None,
+            Work::LearnerTests(_) | Work::Written(_) => None,
+        }
+    }
+
+    /// Whether the sandbox grades this exercise (by running code), as
+    /// opposed to an instructor or an answer key.
+    pub fn runs_code(&self) -> bool {
+        matches!(self.work, Work::GivenTests(_) | Work::LearnerTests(_))
+    }
+
+    /// The rubric of a `written` exercise.
+    pub fn rubric(&self) -> Option<&rubric::Rubric> {
+        match &self.work {
+            Work::Written(rubric) => Some(rubric),
+            Work::GivenTests(_) | Work::LearnerTests(_) => None,
         }
     }
 }
@@ -296,6 +317,7 @@ impl ExerciseKind {
             ExerciseKind::Implement => "implement",
             ExerciseKind::Fix => "fix the bug",
             ExerciseKind::Tests => "write the tests",
+            ExerciseKind::Written => "written work",
         }
     }
 
@@ -305,6 +327,7 @@ impl ExerciseKind {
             ExerciseKind::Implement => "implement",
             ExerciseKind::Fix => "fix",
             ExerciseKind::Tests => "tests",
+            ExerciseKind::Written => "written",
         }
     }
 }

@@ -140,6 +140,39 @@ impl From<verdict::Status> for Outcome {
     }
 }
 
+/// Where a piece of written work is in its review (`written_submissions.state`,
+/// and `exercise_progress.review_state` for the learner's latest). Written
+/// work never enters the sandbox queue: it waits for an instructor, who
+/// accepts it or asks for changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum ReviewState {
+    /// Handed in; in the review queue of the learner's instructors.
+    AwaitingReview,
+    /// Scored; the learner is asked to revise and hand in again.
+    ChangesRequested,
+    /// Scored and accepted: the exercise is passed.
+    Accepted,
+}
+
+words!(ReviewState {
+    AwaitingReview => "awaiting_review",
+    ChangesRequested => "changes_requested",
+    Accepted => "accepted",
+});
+
+impl ReviewState {
+    /// How the state reads on a page.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewState::AwaitingReview => "awaiting review",
+            ReviewState::ChangesRequested => "changes requested",
+            ReviewState::Accepted => "accepted",
+        }
+    }
+}
+
 /// A job's state as pages follow it: the status, with the phase only where
 /// there is one. Serialised with the status as its tag, so a running job
 /// reads `{"status": "running", "phase": "compiling"}` and a queued one
@@ -216,6 +249,7 @@ mod tests {
         agree(JobStatus::ALL);
         agree(Phase::ALL);
         agree(Outcome::ALL);
+        agree(ReviewState::ALL);
         assert!("compiled".parse::<Phase>().is_err());
     }
 

@@ -114,3 +114,4 @@ pub mod pool;
 pub mod queue;
 pub mod sandbox;
 pub mod verdict;
+pub mod written;

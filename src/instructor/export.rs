@@ -94,6 +94,8 @@ pub const TEST_RESULTS: Export = Export {
 pub const PROGRESS: Export = Export {
     sql: "SELECT u.id::text, u.display_name, u.email, p.exercise_id,
                  CASE WHEN p.passed_at IS NOT NULL THEN 'passed'
+                      WHEN p.review_state = 'awaiting_review' THEN 'awaiting-review'
+                      WHEN p.review_state = 'changes_requested' THEN 'changes-requested'
                       WHEN p.attempts > 0 THEN 'attempted' ELSE 'not-started' END,
                  p.attempts::text, p.best_passed::text, p.best_total::text,
                  to_char(p.first_opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),

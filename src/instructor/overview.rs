@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::auth::cohorts;
 use crate::curriculum::Programme;
+use crate::grading::job::ReviewState;
 
 /// Where a learner stands on one exercise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,8 +43,11 @@ pub struct Cell {
     pub attempts: i32,
     /// Most tests passed in one submission.
     pub best_passed: i32,
-    /// Tests in the exercise (hidden included).
+    /// Tests in the exercise (hidden included); for written work, the
+    /// rubric's maximum.
     pub best_total: i32,
+    /// Written work: where the latest hand-in is in review.
+    pub review: Option<ReviewState>,
 }
 
 impl Cell {
@@ -52,12 +56,26 @@ impl Cell {
         attempts: 0,
         best_passed: 0,
         best_total: 0,
+        review: None,
     };
 
     /// What hover, focus and screen readers get: "passed after 3 attempts".
     pub fn describe(&self) -> String {
         let plural = if self.attempts == 1 { "" } else { "s" };
-        match self.state {
+        match (self.state, self.review) {
+            (CellState::Attempted, Some(review)) => format!(
+                "{}: {} hand-in{plural}, best {}/{} points",
+                review.label(),
+                self.attempts,
+                self.best_passed,
+                self.best_total
+            ),
+            (state, _) => self.describe_graded(state, plural),
+        }
+    }
+
+    fn describe_graded(&self, state: CellState, plural: &str) -> String {
+        match state {
             CellState::NotStarted => "not started".into(),
             CellState::Attempted => format!(
                 "attempted: {} attempt{plural}, best {}/{} tests",
@@ -183,7 +201,7 @@ pub async fn matrix(
             None => cohorts::members(db, cohort_id).await,
         }
     };
-    let (members, progress): (Vec<cohorts::Person>, _) = tokio::try_join!(
+    let (members, progress, reviews): (Vec<cohorts::Person>, _, _) = tokio::try_join!(
         members,
         sqlx::query_as!(
             ProgressRow,
@@ -196,7 +214,23 @@ pub async fn matrix(
             learner,
         )
         .fetch_all(db),
+        // Written work's review states: few rows, read through their own
+        // partial index so the query above stays index-only.
+        sqlx::query!(
+            r#"SELECT p.user_id, p.exercise_id, p.review_state AS "review_state!: ReviewState"
+                 FROM cohort_members m
+                 JOIN exercise_progress p ON p.user_id = m.user_id
+                WHERE m.cohort_id = $1 AND ($2::bigint IS NULL OR m.user_id = $2)
+                  AND p.review_state IS NOT NULL"#,
+            cohort_id,
+            learner,
+        )
+        .fetch_all(db),
     )?;
+    let reviews: HashMap<(i64, String), ReviewState> = reviews
+        .into_iter()
+        .map(|row| ((row.user_id, row.exercise_id), row.review_state))
+        .collect();
 
     let mut rows: Vec<LearnerRow> = members
         .into_iter()
@@ -210,7 +244,7 @@ pub async fn matrix(
             last_activity: None,
         })
         .collect();
-    fill_cells(&mut rows, progress, &index);
+    fill_cells(&mut rows, progress, &index, &reviews);
     let (column_passed, column_attempted) = count_totals(&mut rows, columns.len());
     sort_rows(&mut rows, sort);
     Ok(Matrix {
@@ -235,7 +269,12 @@ struct ProgressRow {
 
 /// Puts each progress row into its learner's cell (rows of learners or
 /// exercises not shown are skipped) and notes each learner's latest activity.
-fn fill_cells(rows: &mut [LearnerRow], progress: Vec<ProgressRow>, index: &HashMap<&str, usize>) {
+fn fill_cells(
+    rows: &mut [LearnerRow],
+    progress: Vec<ProgressRow>,
+    index: &HashMap<&str, usize>,
+    reviews: &HashMap<(i64, String), ReviewState>,
+) {
     let row_of: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     for progress in progress {
         let Some(&r) = row_of.get(&progress.user_id) else {
@@ -261,6 +300,9 @@ fn fill_cells(rows: &mut [LearnerRow], progress: Vec<ProgressRow>, index: &HashM
             attempts,
             best_passed: progress.best_passed,
             best_total: progress.best_total,
+            review: reviews
+                .get(&(progress.user_id, progress.exercise_id.clone()))
+                .copied(),
         };
     }
 }

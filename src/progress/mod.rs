@@ -8,6 +8,7 @@
 //! [`crate::grading::queue`]). The web handlers in [`crate::web::learn`],
 //! [`crate::web::drafts`] and [`crate::web::progress`] stay thin on top.
 
+pub mod certificate;
 pub mod comments;
 pub mod diff;
 pub mod drafts;

@@ -238,6 +238,9 @@ pub async fn exercise(
         .programme
         .exercise(&exercise_id)
         .ok_or(AppError::NotFound)?;
+    if exercise.rubric().is_some() {
+        return crate::web::written::page(&state, &user, exercise).await;
+    }
     let module = state
         .programme
         .module(&exercise.module_id)

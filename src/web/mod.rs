@@ -9,6 +9,7 @@
 pub mod account;
 pub mod assets;
 pub mod auth;
+pub mod certificates;
 pub mod cohorts;
 pub mod cpu;
 pub mod csrf;
@@ -27,6 +28,7 @@ pub mod submissions;
 pub mod templates;
 pub mod visitor;
 pub mod workspace;
+pub mod written;
 
 pub use extract::{CurrentUser, MaybeUser, require_signed_in};
 pub use state::AppState;

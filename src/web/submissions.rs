@@ -117,6 +117,14 @@ pub async fn submit(
         .programme
         .exercise(&exercise_id)
         .ok_or(AppError::NotFound)?;
+    if !exercise.runs_code() {
+        return Err(AppError::Unprocessable(format!(
+            "{:?} is {}: hand it in for review with POST /api/exercises/{}/written",
+            exercise.id,
+            exercise.kind.label(),
+            exercise.id
+        )));
+    }
     // Programs are run through `/api/run`; here only the graded modes are accepted.
     let mode = match body
         .mode

@@ -107,6 +107,12 @@ pub async fn workspace(
         .programme
         .exercise(&exercise_id)
         .ok_or(AppError::NotFound)?;
+    if !exercise.runs_code() {
+        return Err(AppError::Unprocessable(format!(
+            "{} is not code: it is handed in on the web, at /exercises/{}",
+            exercise.id, exercise.id
+        )));
+    }
     record::open_exercise(&state.db, user.id, &exercise.id).await?;
     let draft = match drafts::load(&state.db, user.id, &exercise.id).await? {
         Some(draft) => DraftState {
@@ -134,7 +140,7 @@ pub async fn workspace(
         visible_tests: exercise.visible_tests().map(str::to_string),
         implementation: match &exercise.work {
             Work::LearnerTests(work) => Some(work.implementation.clone()),
-            Work::GivenTests(_) => None,
+            Work::GivenTests(_) | Work::Written(_) => None,
         },
         draft,
         hints: exercise.hints[..revealed].to_vec(),

@@ -6,7 +6,9 @@
 //! `program` (a lesson's example or a scratch pad), `given_tests`
 //! (kinds `implement` and `fix`: the learner's library against our tests)
 //! and `learner_tests` (kind `tests`: the learner's tests against our
-//! implementation and its mutants). Each builds its steps from the same
+//! implementation and its mutants). `written` (kind `written`) is the one
+//! kind judged by a person: it checks an instructor's rubric scores and never
+//! reaches the sandbox. Each of the others builds its steps from the same
 //! parts — `rustc` command lines, the trusted [`harness`](super::harness),
 //! `diagnostics` — and reads the reports into a [`Verdict`].
 //!
@@ -22,6 +24,7 @@ mod given_tests;
 mod learner_tests;
 mod program;
 mod rustc;
+pub mod written;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -237,6 +240,11 @@ impl Judge {
                 given_tests::grade(self, exercise, tests, code, mode, progress)
             }
             Work::LearnerTests(work) => learner_tests::grade(self, exercise, work, code, progress),
+            // Refused before it is queued (`web::submissions`); a job that
+            // got here anyway ends as an error, not a verdict.
+            Work::Written(_) => Err(anyhow::anyhow!(
+                "written work is scored by an instructor, not run in the sandbox"
+            )),
         };
         self.finish(graded, started)
     }

@@ -9,6 +9,7 @@
 
 mod api;
 mod pages;
+pub mod reviews;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -55,6 +56,11 @@ pub fn routes() -> Router<AppState> {
             get(api::export_json),
         )
         .route("/api/submissions/{id}/comments", get(api::comments))
+        .route("/instructor/reviews", get(reviews::queue))
+        .route("/api/instructor/reviews", get(reviews::queue_api))
+        .route("/instructor/reviews/{id}", get(reviews::scoring_page))
+        .route("/instructor/reviews/{id}/comments", post(reviews::comment))
+        .route("/instructor/reviews/{id}/decision", post(reviews::decide))
 }
 
 /// The cohort `id` if the viewer teaches it: 403 for learners, 404 for a

@@ -29,6 +29,8 @@ use crate::web::templates::{Layout, render};
 pub struct IndexPage {
     layout: Layout,
     cohorts: Vec<Cohort>,
+    /// Written submissions waiting for this instructor's review.
+    waiting_reviews: usize,
 }
 
 /// `GET /instructor`
@@ -40,6 +42,7 @@ pub async fn index(
     let page = IndexPage {
         layout: Layout::new(&state, "Instructor"),
         cohorts: cohorts::teaching(&state.db, &user).await?,
+        waiting_reviews: super::reviews::waiting_count(&state, &user).await?,
     };
     Ok(Html(render(&page)?))
 }
