@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Difficulty, Exercise, ExerciseKind, GivenTests, Item, LearnerTests, Lesson, LimitOverrides,
-    Module, Mutant, Programme, Work, markdown, test_fns,
+    Module, Mutant, Programme, Work, checks, markdown, test_fns,
 };
 
 /// A problem in the content, located as precisely as possible.
@@ -35,7 +35,7 @@ impl fmt::Display for ContentError {
 
 impl std::error::Error for ContentError {}
 
-fn error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ContentError {
+pub(super) fn error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ContentError {
     ContentError {
         path: path.to_path_buf(),
         line,
@@ -161,6 +161,7 @@ fn load_module(dir: &Path, number: usize) -> Result<Module, ContentError> {
     for path in sorted_entries(&dir.join("lessons"), |p| {
         p.extension().is_some_and(|e| e == "md")
     })? {
+        // `10-x.md` beside `10-x.checks.toml`: the checks are read with their lesson.
         let (order, lesson) = load_lesson(&path, &meta.id)?;
         if !lesson_ids.insert(lesson.id.clone()) {
             return Err(error(
@@ -170,6 +171,22 @@ fn load_module(dir: &Path, number: usize) -> Result<Module, ContentError> {
             ));
         }
         ordered.push((order, Item::Lesson(lesson)));
+    }
+    // A concept check is read with its lesson; one beside no lesson is a typo.
+    for path in sorted_entries(&dir.join("lessons"), |p| {
+        p.to_str().is_some_and(|p| p.ends_with(".checks.toml"))
+    })? {
+        let lesson = path.with_extension("").with_extension("md");
+        if !lesson.exists() {
+            return Err(error(
+                &path,
+                None,
+                format!(
+                    "there is no lesson {} for these concept checks",
+                    lesson.display()
+                ),
+            ));
+        }
     }
     let exercises_dir = dir.join("exercises");
     if exercises_dir.exists() {
@@ -209,6 +226,12 @@ fn load_lesson(path: &Path, module_id: &str) -> Result<(i64, Lesson), ContentErr
             "a rust,runnable block must be followed by an ```output block",
         ));
     }
+    let checks_path = path.with_extension("checks.toml");
+    let checks = if checks_path.exists() {
+        checks::load(&checks_path, &read(&checks_path)?)?
+    } else {
+        Vec::new()
+    };
     Ok((
         meta.order,
         Lesson {
@@ -219,6 +242,7 @@ fn load_lesson(path: &Path, module_id: &str) -> Result<(i64, Lesson), ContentErr
             minutes: meta.minutes,
             html: rendered.html,
             examples: rendered.examples,
+            checks,
             path: path.to_path_buf(),
         },
     ))
@@ -420,7 +444,7 @@ fn line_of_example(body: &str, index: usize) -> usize {
         .map_or(0, |(n, _)| n)
 }
 
-fn parse_toml<T: for<'de> Deserialize<'de>>(
+pub(super) fn parse_toml<T: for<'de> Deserialize<'de>>(
     path: &Path,
     text: &str,
     first_line: usize,
@@ -433,7 +457,7 @@ fn parse_toml<T: for<'de> Deserialize<'de>>(
     })
 }
 
-fn check_id(path: &Path, id: &str) -> Result<(), ContentError> {
+pub(super) fn check_id(path: &Path, id: &str) -> Result<(), ContentError> {
     let valid = !id.is_empty()
         && id
             .chars()
@@ -645,6 +669,75 @@ mod tests {
         assert!(err.path.ends_with("m/exercises/ex/mutants"), "{err}");
         assert!(err.message.contains("at least 2 mutants"), "{err}");
         assert!(err.message.contains("found 1"), "{err}");
+    }
+
+    /// A programme of one module with one lesson and, when given, its
+    /// concept check `checks` (written as `<lesson>.checks.toml`, or under
+    /// `checks_name`).
+    fn programme_with_lesson(checks_name: &str, checks: &str) -> PathBuf {
+        let root = programme_with_exercise(
+            "implement",
+            &[
+                ("tests/visible.rs", &tests_file(&["a", "b", "c"])),
+                ("tests/hidden.rs", &tests_file(&["d", "e"])),
+            ],
+        );
+        fs::write(
+            root.join("m/lessons/10-l.md"),
+            "+++\nid = \"l\"\ntitle = \"L\"\nsummary = \"S\"\norder = 1\nminutes = 5\n+++\nText.\n",
+        )
+        .unwrap();
+        fs::write(root.join("m/lessons").join(checks_name), checks).unwrap();
+        root
+    }
+
+    const CHOICE: &str = "[[question]]\nid = \"q\"\nkind = \"choice\"\nprompt = \"P\"\n\
+                          explanation = \"E\"\noptions = [\"x\", \"y\"]\nanswer = [1]\n";
+
+    #[test]
+    fn a_lesson_loads_its_concept_check() {
+        let checks = [
+            CHOICE,
+            &CHOICE.replace("\"q\"", "\"r\""),
+            &CHOICE.replace("\"q\"", "\"s\""),
+        ]
+        .concat();
+        let root = programme_with_lesson("10-l.checks.toml", &checks);
+        let programme = load(&root);
+        fs::remove_dir_all(&root).unwrap();
+        let programme = programme.unwrap();
+        let lesson = programme.lesson("m", "l").unwrap();
+        let ids: Vec<&str> = lesson.checks.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(ids, ["q", "r", "s"]);
+    }
+
+    #[test]
+    fn a_bad_concept_check_is_an_error_naming_its_file() {
+        let checks = [CHOICE, CHOICE, CHOICE].concat();
+        let root = programme_with_lesson("10-l.checks.toml", &checks);
+        let err = load(&root).expect_err("a duplicate id");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/lessons/10-l.checks.toml"), "{err}");
+        assert!(
+            err.message
+                .contains("question 2 (\"q\"): the id is used twice"),
+            "{err}"
+        );
+
+        let root = programme_with_lesson("10-l.checks.toml", "[[question]]\nid = \"q\"\n");
+        let err = load(&root).expect_err("missing fields");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/lessons/10-l.checks.toml"), "{err}");
+        assert!(err.message.contains("missing field"), "{err}");
+    }
+
+    #[test]
+    fn a_concept_check_without_its_lesson_is_an_error() {
+        let root = programme_with_lesson("20-typo.checks.toml", CHOICE);
+        let err = load(&root).expect_err("no lesson 20-typo.md");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/lessons/20-typo.checks.toml"), "{err}");
+        assert!(err.message.contains("there is no lesson"), "{err}");
     }
 
     #[test]
