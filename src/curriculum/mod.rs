@@ -9,6 +9,7 @@ pub mod checks;
 pub mod highlight;
 mod load;
 pub mod markdown;
+pub mod review;
 mod test_fns;
 
 use std::collections::BTreeMap;
