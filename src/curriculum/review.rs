@@ -632,4 +632,37 @@ index 1111111..2222222 100644
             );
         }
     }
+
+    /// The sample review, staged beside the module until the `review` kind
+    /// is an exercise kind: its key must point at real lines, and marking
+    /// each defect's first line with its category must score 1.
+    #[test]
+    fn the_staged_sample_review_loads_and_its_key_scores_one() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("curriculum/async-fundamentals/review-drafts/review-supplier-quotes");
+        let diff = std::fs::read_to_string(dir.join("pr.diff")).unwrap();
+        let defects = std::fs::read_to_string(dir.join("defects.toml")).unwrap();
+        let review = load(&dir, diff, &defects).unwrap();
+        let changed: usize = review
+            .files
+            .iter()
+            .flat_map(|f| &f.hunks)
+            .flat_map(|h| &h.lines)
+            .filter(|l| l.kind != LineKind::Context)
+            .count();
+        assert!((60..=150).contains(&changed), "{changed} changed lines");
+        assert!((2..=3).contains(&review.defects.len()));
+        let key: Vec<Mark> = review
+            .defects
+            .iter()
+            .map(|d| mark(&d.file, d.lines[0], d.category))
+            .collect();
+        assert_eq!(review.score(&key).score, 1.0);
+        // The bounded `try_send` is a decoy, not a defect: marking it is a false alarm.
+        let mut with_decoy = key.clone();
+        with_decoy.push(mark("src/quotes.rs", 73, DefectCategory::UnboundedQueue));
+        let score = review.score(&with_decoy);
+        assert_eq!(score.false_alarms, [3]);
+        assert!(score.passed(), "{score:?}");
+    }
 }
