@@ -161,7 +161,6 @@ fn load_module(dir: &Path, number: usize) -> Result<Module, ContentError> {
     for path in sorted_entries(&dir.join("lessons"), |p| {
         p.extension().is_some_and(|e| e == "md")
     })? {
-        // `10-x.md` beside `10-x.checks.toml`: the checks are read with their lesson.
         let (order, lesson) = load_lesson(&path, &meta.id)?;
         if !lesson_ids.insert(lesson.id.clone()) {
             return Err(error(
@@ -226,6 +225,7 @@ fn load_lesson(path: &Path, module_id: &str) -> Result<(i64, Lesson), ContentErr
             "a rust,runnable block must be followed by an ```output block",
         ));
     }
+    // `10-x.md`'s concept check is `10-x.checks.toml` beside it.
     let checks_path = path.with_extension("checks.toml");
     let checks = if checks_path.exists() {
         checks::load(&checks_path, &read(&checks_path)?)?
