@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::account::routes())
         .merge(crate::web::cohorts::routes())
         .merge(crate::web::learn::routes())
+        .merge(crate::web::checks::routes())
         .merge(crate::web::drafts::routes())
         .merge(crate::web::progress::routes())
         .merge(crate::web::workspace::routes())

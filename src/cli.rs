@@ -251,12 +251,16 @@ enum Check<'a> {
     Starter(&'a crate::curriculum::Exercise),
     Solution(&'a crate::curriculum::Exercise),
     Example(&'a crate::curriculum::Lesson, usize),
+    /// A `predict` concept check: its program prints exactly its keyed option.
+    Predict(&'a crate::curriculum::Lesson, usize),
 }
 
 /// `lockstep curriculum verify`: every exercise's starter compiles and fails,
 /// its reference solution passes (for `tests` exercises: passes on the
-/// implementation and catches every mutant), and every runnable example
-/// prints its recorded output — all through the real sandbox.
+/// implementation and catches every mutant), every runnable example
+/// prints its recorded output, and every `predict` concept check's program
+/// prints exactly the option its key names and no other — all through the
+/// real sandbox (the rest of a concept check is checked when it loads).
 pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
     let programme = load_programme(settings)?;
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -271,6 +275,11 @@ pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
     }
     for lesson in programme.lessons() {
         checks.extend((0..lesson.examples.len()).map(|index| Check::Example(lesson, index)));
+        checks.extend(
+            (0..lesson.checks.len())
+                .filter(|&index| lesson.checks[index].program.is_some())
+                .map(|index| Check::Predict(lesson, index)),
+        );
     }
     let total = checks.len();
     let started = std::time::Instant::now();
@@ -350,6 +359,23 @@ fn run_check(judge: &Judge, check: &Check<'_>) -> (String, Option<String>) {
             };
             (
                 format!("{}/{} example {}", lesson.module_id, lesson.id, index + 1),
+                problem,
+            )
+        }
+        Check::Predict(lesson, index) => {
+            let question = &lesson.checks[*index];
+            // The same path as an example: one program, through the build cache.
+            let verdict = judge.run_program(question.program.as_deref().unwrap_or(""), None);
+            let problem = if verdict.status != Status::Pass {
+                Some(summary(&verdict))
+            } else {
+                question.predict_problem(&verdict.stdout)
+            };
+            (
+                format!(
+                    "{}/{} concept check {:?}",
+                    lesson.module_id, lesson.id, question.id
+                ),
                 problem,
             )
         }

@@ -382,3 +382,118 @@ async fn two_browsers_editing_one_draft_must_choose_never_overwrite_silently() {
     laptop.quit().await;
     phone.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_takes_a_concept_check_by_mouse_and_keyboard() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let driver = Driver::start().await;
+    let app = common::spawn_app().await;
+    let base = app.base_url.clone();
+    let ada = create_user(&app.db, "ada@example.com", "Ada", Role::Learner).await;
+    let programme = common::programme();
+    let lesson = programme
+        .lesson("async-fundamentals", "concurrency-in-a-task")
+        .expect("the lesson");
+    let join_order = lesson.checks.iter().find(|q| q.id == "join-order").unwrap();
+    let right = join_order.answer[0];
+    let wrong = (right + 1) % join_order.options.len();
+    let browser = driver.session(&fresh_profile("checks")).await;
+    log_in(&browser, &base, "ada@example.com").await;
+    let lesson_url = format!("{base}/lessons/async-fundamentals/concurrency-in-a-task");
+    browser.goto(&format!("{lesson_url}#checks")).await;
+    browser.wait_for("#checks #check-join-order", 10).await;
+    assert_eq!(
+        browser
+            .execute(
+                "return document.querySelectorAll('#checks .check-explanation').length;",
+                json!([]),
+            )
+            .await,
+        json!(0),
+        "no explanation before an attempt"
+    );
+
+    // A wrong prediction, by mouse: the verdict, the right option marked, the explanation.
+    let option = browser
+        .wait_for(&format!("#check-join-order input[value='{wrong}']"), 5)
+        .await;
+    browser.click(&option).await;
+    let check = browser.wait_for("#check-join-order .check-submit", 5).await;
+    browser.click(&check).await;
+    let explanation = browser
+        .wait_for("#check-join-order .check-explanation", 10)
+        .await;
+    assert!(!browser.text(&explanation).await.is_empty());
+    let verdict = browser
+        .wait_for("#check-join-order .check-verdict", 5)
+        .await;
+    assert!(browser.text(&verdict).await.contains("Not quite"));
+    browser
+        .wait_for(
+            &format!("#check-join-order label.is-right-answer input[value='{right}']"),
+            5,
+        )
+        .await;
+
+    // Pick the line by keyboard: focus line 1, arrow down to line 6, check.
+    let first_line = browser
+        .wait_for("#check-permit-too-late input[value='1']", 5)
+        .await;
+    browser.click(&first_line).await;
+    // Five ArrowDowns in one go: each send re-focuses the element it targets.
+    browser.send_keys(&first_line, &"\u{E015}".repeat(5)).await;
+    let picked = browser
+        .execute(
+            "return document.querySelector('#check-permit-too-late input:checked').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        picked,
+        json!("6"),
+        "the arrow keys moved the pick to line 6"
+    );
+    let check = browser
+        .wait_for("#check-permit-too-late .check-submit", 5)
+        .await;
+    browser.click(&check).await;
+    let verdict = browser
+        .wait_for("#check-permit-too-late .check-verdict", 10)
+        .await;
+    assert!(browser.text(&verdict).await.contains("Right"));
+    browser
+        .execute(
+            "document.getElementById('check-permit-too-late').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser
+        .screenshot(&screenshot_path("lesson-concept-check-desktop"))
+        .await;
+
+    let attempts: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT question_id, correct FROM concept_check_attempts WHERE user_id = $1 ORDER BY id",
+    )
+    .bind(ada.id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        attempts,
+        vec![
+            ("join-order".to_string(), false),
+            ("permit-too-late".to_string(), true)
+        ]
+    );
+
+    // Back on the page, the earlier results are shown (and still no key).
+    browser.goto(&lesson_url).await;
+    let past = browser.wait_for("#check-join-order .check-past", 10).await;
+    assert!(
+        browser
+            .text(&past)
+            .await
+            .contains("Your last answer was wrong")
+    );
+    browser.quit().await;
+}

@@ -27,7 +27,13 @@ fn the_whole_programme_verifies_in_the_sandbox() {
     );
     let programme = common::programme();
     let examples: usize = programme.lessons().map(|l| l.examples.len()).sum();
-    let expected = 2 * programme.exercises().filter(|e| e.runs_code()).count() + examples;
+    let predictions = programme
+        .lessons()
+        .flat_map(|l| &l.checks)
+        .filter(|q| q.program.is_some())
+        .count();
+    let expected =
+        2 * programme.exercises().filter(|e| e.runs_code()).count() + examples + predictions;
     assert!(
         stdout.contains(&format!("{expected} of {expected} checks passed")),
         "{stdout}"
@@ -63,4 +69,65 @@ fn the_programme_meets_its_size_and_shape() {
             exercise.id
         );
     }
+}
+
+/// A programme of one lesson, the real `why-async` with its concept check,
+/// in a fresh folder; `edit` changes the check's text first.
+fn one_lesson_programme(edit: impl Fn(&str) -> String) -> std::path::PathBuf {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("curriculum");
+    let root = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("verify-{}", std::process::id()));
+    let lessons = root.join("async-fundamentals/lessons");
+    std::fs::create_dir_all(&lessons).unwrap();
+    std::fs::write(
+        root.join("programme.toml"),
+        "title = \"P\"\nsummary = \"S\"\nmodules = [\"async-fundamentals\"]\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        source.join("async-fundamentals/module.toml"),
+        root.join("async-fundamentals/module.toml"),
+    )
+    .unwrap();
+    let lesson = source.join("async-fundamentals/lessons/10-why-async");
+    std::fs::copy(lesson.with_extension("md"), lessons.join("10-why-async.md")).unwrap();
+    let checks = std::fs::read_to_string(lesson.with_extension("checks.toml")).unwrap();
+    std::fs::write(lessons.join("10-why-async.checks.toml"), edit(&checks)).unwrap();
+    root
+}
+
+#[test]
+fn verify_catches_a_predict_answer_the_program_does_not_print() {
+    // The key of "lazy-future" says option 1; point it at option 0, which
+    // is the order a reader who forgets that futures are lazy expects.
+    let root = one_lesson_programme(|checks| {
+        let at = checks.find("id = \"lazy-future\"").unwrap();
+        let key = at + checks[at..].find("answer = [1]").unwrap();
+        format!(
+            "{}answer = [0]{}",
+            &checks[..key],
+            &checks[key + "answer = [1]".len()..]
+        )
+    });
+    let output = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["curriculum", "verify", "--curriculum"])
+        .arg(&root)
+        .env("LOCKSTEP_DATA_DIR", common::grader_data_dir())
+        .output()
+        .expect("run lockstep");
+    std::fs::remove_dir_all(&root).unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "verify fails: {stdout}");
+    assert!(
+        stdout.contains(
+            "FAIL  async-fundamentals/why-async concept check \"lazy-future\": \
+             the program printed option 1, not option 0 as the key says:\n\
+             future created\ninside greet\nfuture awaited"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok    async-fundamentals/why-async example 1"),
+        "{stdout}"
+    );
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::rubric::Rubric;
 use super::{
     Difficulty, Exercise, ExerciseKind, GivenTests, Item, LearnerTests, Lesson, LimitOverrides,
-    Module, Mutant, Programme, Work, markdown, test_fns,
+    Module, Mutant, Programme, Work, checks, markdown, test_fns,
 };
 
 /// A problem in the content, located as precisely as possible.
@@ -36,7 +36,7 @@ impl fmt::Display for ContentError {
 
 impl std::error::Error for ContentError {}
 
-fn error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ContentError {
+pub(super) fn error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ContentError {
     ContentError {
         path: path.to_path_buf(),
         line,
@@ -174,6 +174,22 @@ fn load_module(dir: &Path, number: usize) -> Result<Module, ContentError> {
         }
         ordered.push((order, Item::Lesson(lesson)));
     }
+    // A concept check is read with its lesson; one beside no lesson is a typo.
+    for path in sorted_entries(&dir.join("lessons"), |p| {
+        p.to_str().is_some_and(|p| p.ends_with(".checks.toml"))
+    })? {
+        let lesson = path.with_extension("").with_extension("md");
+        if !lesson.exists() {
+            return Err(error(
+                &path,
+                None,
+                format!(
+                    "there is no lesson {} for these concept checks",
+                    lesson.display()
+                ),
+            ));
+        }
+    }
     let exercises_dir = dir.join("exercises");
     if exercises_dir.exists() {
         for path in sorted_entries(&exercises_dir, |p| p.is_dir())? {
@@ -212,6 +228,13 @@ fn load_lesson(path: &Path, module_id: &str) -> Result<(i64, Lesson), ContentErr
             "a rust,runnable block must be followed by an ```output block",
         ));
     }
+    // `10-x.md`'s concept check is `10-x.checks.toml` beside it.
+    let checks_path = path.with_extension("checks.toml");
+    let checks = if checks_path.exists() {
+        checks::load(&checks_path, &read(&checks_path)?)?
+    } else {
+        Vec::new()
+    };
     Ok((
         meta.order,
         Lesson {
@@ -222,6 +245,7 @@ fn load_lesson(path: &Path, module_id: &str) -> Result<(i64, Lesson), ContentErr
             minutes: meta.minutes,
             html: rendered.html,
             examples: rendered.examples,
+            checks,
             path: path.to_path_buf(),
         },
     ))
@@ -463,7 +487,7 @@ pub(super) fn parse_toml<T: for<'de> Deserialize<'de>>(
     })
 }
 
-fn check_id(path: &Path, id: &str) -> Result<(), ContentError> {
+pub(super) fn check_id(path: &Path, id: &str) -> Result<(), ContentError> {
     let valid = !id.is_empty()
         && id
             .chars()
@@ -744,6 +768,75 @@ mod tests {
         let err = load(&root).expect_err("no template.md");
         fs::remove_dir_all(&root).unwrap();
         assert!(err.path.ends_with("m/exercises/ex/template.md"), "{err}");
+    }
+
+    /// A programme of one module with one lesson and, when given, its
+    /// concept check `checks` (written as `<lesson>.checks.toml`, or under
+    /// `checks_name`).
+    fn programme_with_lesson(checks_name: &str, checks: &str) -> PathBuf {
+        let root = programme_with_exercise(
+            "implement",
+            &[
+                ("tests/visible.rs", &tests_file(&["a", "b", "c"])),
+                ("tests/hidden.rs", &tests_file(&["d", "e"])),
+            ],
+        );
+        fs::write(
+            root.join("m/lessons/10-l.md"),
+            "+++\nid = \"l\"\ntitle = \"L\"\nsummary = \"S\"\norder = 1\nminutes = 5\n+++\nText.\n",
+        )
+        .unwrap();
+        fs::write(root.join("m/lessons").join(checks_name), checks).unwrap();
+        root
+    }
+
+    const CHOICE: &str = "[[question]]\nid = \"q\"\nkind = \"choice\"\nprompt = \"P\"\n\
+                          explanation = \"E\"\noptions = [\"x\", \"y\"]\nanswer = [1]\n";
+
+    #[test]
+    fn a_lesson_loads_its_concept_check() {
+        let checks = [
+            CHOICE,
+            &CHOICE.replace("\"q\"", "\"r\""),
+            &CHOICE.replace("\"q\"", "\"s\""),
+        ]
+        .concat();
+        let root = programme_with_lesson("10-l.checks.toml", &checks);
+        let programme = load(&root);
+        fs::remove_dir_all(&root).unwrap();
+        let programme = programme.unwrap();
+        let lesson = programme.lesson("m", "l").unwrap();
+        let ids: Vec<&str> = lesson.checks.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(ids, ["q", "r", "s"]);
+    }
+
+    #[test]
+    fn a_bad_concept_check_is_an_error_naming_its_file() {
+        let checks = [CHOICE, CHOICE, CHOICE].concat();
+        let root = programme_with_lesson("10-l.checks.toml", &checks);
+        let err = load(&root).expect_err("a duplicate id");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/lessons/10-l.checks.toml"), "{err}");
+        assert!(
+            err.message
+                .contains("question 2 (\"q\"): the id is used twice"),
+            "{err}"
+        );
+
+        let root = programme_with_lesson("10-l.checks.toml", "[[question]]\nid = \"q\"\n");
+        let err = load(&root).expect_err("missing fields");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/lessons/10-l.checks.toml"), "{err}");
+        assert!(err.message.contains("missing field"), "{err}");
+    }
+
+    #[test]
+    fn a_concept_check_without_its_lesson_is_an_error() {
+        let root = programme_with_lesson("20-typo.checks.toml", CHOICE);
+        let err = load(&root).expect_err("no lesson 20-typo.md");
+        fs::remove_dir_all(&root).unwrap();
+        assert!(err.path.ends_with("m/lessons/20-typo.checks.toml"), "{err}");
+        assert!(err.message.contains("there is no lesson"), "{err}");
     }
 
     #[test]

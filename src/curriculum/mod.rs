@@ -5,9 +5,11 @@
 //! [`ContentError`] naming the file (and line, where there is one), so a typo
 //! in a lesson stops start-up with a message rather than a panic.
 
+pub mod checks;
 pub mod highlight;
 mod load;
 pub mod markdown;
+pub mod review;
 pub mod rubric;
 mod test_fns;
 
@@ -71,6 +73,8 @@ pub struct Lesson {
     pub html: String,
     /// Runnable examples, referred to by index from the HTML.
     pub examples: Vec<Example>,
+    /// The concept check at its end (`<lesson>.checks.toml`; empty when there is none).
+    pub checks: Vec<checks::Question>,
     /// The markdown file (for error messages and `curriculum list`).
     pub path: PathBuf,
 }

@@ -97,6 +97,7 @@ pub struct LessonPage<'a> {
     next: Option<&'a Item>,
     script: String,
     editor_url: String,
+    checks: Vec<crate::web::checks::CheckView<'a>>,
 }
 
 /// `GET /lessons/{module}/{lesson}`: the lesson, its module's contents with
@@ -118,12 +119,21 @@ pub async fn lesson(
     let Item::Lesson(lesson) = &module.items[position] else {
         return Err(AppError::NotFound);
     };
-    let progress = match &user {
+    let (progress, check_results) = match &user {
         Some(user) => {
             record::visit_lesson(&state.db, user.id, &module.id, &lesson.id).await?;
-            Some(LearnerProgress::load(&state.db, user.id).await?)
+            let results = if lesson.checks.is_empty() {
+                Default::default()
+            } else {
+                crate::progress::checks::lesson_results(&state.db, user.id, &module.id, &lesson.id)
+                    .await?
+            };
+            (
+                Some(LearnerProgress::load(&state.db, user.id).await?),
+                results,
+            )
         }
-        None => None,
+        None => (None, Default::default()),
     };
     let (previous, next) = crate::web::pages::neighbours(&state, module, position);
     let url = format!("/lessons/{module_id}/{lesson_id}");
@@ -137,6 +147,7 @@ pub async fn lesson(
         next,
         script: state.assets.url("learn.js"),
         editor_url: state.assets.url("editor.js"),
+        checks: crate::web::checks::views(&lesson.checks, check_results),
     };
     Ok(Html(render(&page)?))
 }

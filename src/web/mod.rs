@@ -10,6 +10,7 @@ pub mod account;
 pub mod assets;
 pub mod auth;
 pub mod certificates;
+pub mod checks;
 pub mod cohorts;
 pub mod cpu;
 pub mod csrf;

@@ -139,11 +139,12 @@ fn named_export(name: &str) -> Option<Export> {
         "matrix" | "progress" => Some(export::PROGRESS),
         "tests" | "test-results" => Some(export::TEST_RESULTS),
         "submissions" => Some(export::SUBMISSIONS),
+        "concept-checks" => Some(export::CONCEPT_CHECKS),
         _ => None,
     }
 }
 
-/// `GET /instructor/cohorts/{cohort}/export/{matrix|tests|submissions}.csv`
+/// `GET /instructor/cohorts/{cohort}/export/{matrix|tests|submissions|concept-checks}.csv`
 pub async fn export_csv(
     State(state): State<AppState>,
     user: CurrentUser,

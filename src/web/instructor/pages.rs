@@ -11,6 +11,7 @@ use crate::auth::cohorts::{self, Cohort};
 use crate::auth::users;
 use crate::curriculum::highlight::highlight_untrusted;
 use crate::grading::job::Mode;
+use crate::instructor::checks::{self, LessonScore, MissedQuestion};
 use crate::instructor::exercise::ExerciseReport;
 use crate::instructor::learner::{self, Event};
 use crate::instructor::overview::{self, Matrix, SortKey};
@@ -76,7 +77,12 @@ pub struct OverviewPage {
     sort: SortKey,
     last_seen: Vec<String>,
     script: String,
+    check_scores: Vec<LessonScore>,
+    most_missed: Vec<MissedQuestion>,
 }
+
+/// Questions listed as the cohort's most missed.
+const MOST_MISSED_QUESTIONS: usize = 10;
 
 /// `GET /instructor/cohorts/{cohort}`
 pub async fn overview(
@@ -100,8 +106,19 @@ pub async fn overview(
         None,
     )
     .await?;
+    let (check_scores, most_missed) = tokio::try_join!(
+        checks::lesson_scores(&state.db, &state.programme, cohort.id, None),
+        checks::most_missed(
+            &state.db,
+            &state.programme,
+            cohort.id,
+            MOST_MISSED_QUESTIONS
+        ),
+    )?;
     let page = OverviewPage {
         layout: Layout::new(&state, &format!("{} · overview", cohort.name)),
+        check_scores,
+        most_missed,
         last_seen: matrix.rows.iter().map(|r| ago(r.last_activity)).collect(),
         modules: state
             .programme
@@ -345,6 +362,7 @@ pub struct LearnerPage {
     email: String,
     matrix: Matrix,
     timeline: Vec<TimelineRow>,
+    check_scores: Vec<LessonScore>,
 }
 
 /// `GET /instructor/cohorts/{cohort}/learners/{learner}`
@@ -356,7 +374,7 @@ pub async fn learner(
     let cohort = taught_cohort(&state, &user, cohort_id).await?;
     let learner = cohort_learner(&state, &cohort, learner_id).await?;
     let (id, name, email) = (learner.id, learner.display_name, learner.email);
-    let (matrix, events) = tokio::try_join!(
+    let (matrix, events, check_scores) = tokio::try_join!(
         overview::matrix(
             &state.db,
             &state.programme,
@@ -366,6 +384,7 @@ pub async fn learner(
             Some(id)
         ),
         learner::timeline(&state.db, id),
+        checks::lesson_scores(&state.db, &state.programme, cohort.id, Some(id)),
     )?;
     let programme = &state.programme;
     let timeline = events
@@ -423,6 +442,7 @@ pub async fn learner(
         email,
         matrix,
         timeline,
+        check_scores,
     };
     Ok(Html(render(&page)?))
 }
