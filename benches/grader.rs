@@ -72,6 +72,7 @@ async fn run() -> anyhow::Result<()> {
     let prepared = Settings {
         data_dir: bench_dir.clone(),
         database_url: None,
+        database_ca: None,
         curriculum: root.join("curriculum"),
         grader_deps: workspace.clone(),
         max_run_seconds: 30,
@@ -91,6 +92,7 @@ async fn run() -> anyhow::Result<()> {
     let settings = Settings {
         data_dir: bench_dir.clone(),
         database_url: Some(url),
+        database_ca: None,
         curriculum: root.join("curriculum"),
         grader_deps: workspace.clone(),
         max_run_seconds: 30,

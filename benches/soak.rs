@@ -143,6 +143,7 @@ async fn run() -> Result<()> {
     let settings = Settings {
         data_dir: bench_dir.clone(),
         database_url: Some(url.clone()),
+        database_ca: None,
         curriculum: root.join("curriculum"),
         grader_deps: root.join("grader/deps"),
         max_run_seconds: 30,

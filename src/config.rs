@@ -21,6 +21,12 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// PEM file of the certificate authority that signed the PostgreSQL
+    /// server's certificate, trusted besides the system's roots (as
+    /// `sslrootcert=` in the URL, which wins when both are given).
+    #[arg(long, env = "LOCKSTEP_DATABASE_CA", global = true)]
+    pub database_ca: Option<PathBuf>,
+
     /// The programme's content.
     #[arg(long, env = "LOCKSTEP_CURRICULUM", default_value = CURRICULUM_DIR, global = true)]
     pub curriculum: PathBuf,
