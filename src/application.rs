@@ -22,6 +22,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::app::{self, AppState};
+use crate::auth::SignInMethods;
 use crate::config::{ProxyNetwork, ServeSettings, Settings};
 use crate::curriculum::{self, Programme};
 use crate::grading::judge::Judge;
@@ -51,6 +52,7 @@ struct WebNode {
     static_dir: PathBuf,
     jobs: JobLimits,
     trusted_proxies: Vec<ProxyNetwork>,
+    sign_in: Arc<SignInMethods>,
 }
 
 /// The grading side of an application: how many workers, and the binary
@@ -141,6 +143,7 @@ impl Application {
                     Ok(state) => Some(AppState {
                         jobs: web.jobs,
                         trusted_proxies: web.trusted_proxies.clone().into(),
+                        sign_in: web.sign_in.clone(),
                         ..state
                     }),
                     Err(error) => {
@@ -206,6 +209,7 @@ impl WebNode {
                 queued: serve.max_queued_jobs,
             },
             trusted_proxies: serve.trusted_proxies.clone(),
+            sign_in: Arc::new(SignInMethods::configure(&serve.accounts).await?),
         })
     }
 }
@@ -231,6 +235,7 @@ impl AppState {
             assets,
             jobs: Default::default(),
             trusted_proxies: Arc::new([]),
+            sign_in: Default::default(),
         };
         state.events.spawn_listener(state.db.clone());
         state.events.spawn_session_evictor(state.auth.clone());

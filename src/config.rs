@@ -127,6 +127,46 @@ pub struct ServeSettings {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<ProxyNetwork>,
+
+    /// Password reset by mail.
+    #[command(flatten)]
+    pub accounts: AccountSettings,
+}
+
+/// How people get into their accounts besides a local password: a reset
+/// link by mail, off until configured.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AccountSettings {
+    /// The address people reach Lockstep at (`https://lockstep.example.com`):
+    /// links in mail are made from it, never from a request's `Host`.
+    #[arg(long, env = "LOCKSTEP_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
+    /// SMTP relay for password-reset mail: `smtp://host:25` (plain),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@host` (TLS). Password reset needs it and `--public-url`.
+    #[arg(long, env = "LOCKSTEP_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of Lockstep's mail (default: `Lockstep <lockstep@HOST>`, HOST
+    /// from `--public-url`).
+    #[arg(long, env = "LOCKSTEP_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+/// `--public-url`: an http(s) origin, without a trailing slash.
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| format!("{value:?} must start with https:// (or http://)"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "{value:?} must be an address like https://lockstep.example.com"
+        ));
+    }
+    Ok(value.to_string())
 }
 
 /// An address or a CIDR network (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`).

@@ -2,7 +2,7 @@
 //!
 //! The binary (`src/main.rs`) parses the command line and calls into these
 //! modules: [`curriculum`] loads the programme, [`db`] owns the database, [`auth`] says who
-//! may do what,
+//! may do what (and [`mail`] sends its password-reset links),
 //! [`app`] assembles the web application from the handlers in [`web`],
 //! [`application`] starts it (and the grading pool) and stops it on one
 //! [`shutdown::Shutdown`], and [`server`] holds the `serve` and `worker`
@@ -19,6 +19,7 @@ pub mod db;
 pub mod demo;
 pub mod grading;
 pub mod instructor;
+pub mod mail;
 pub mod progress;
 pub mod server;
 pub mod shutdown;

@@ -20,6 +20,7 @@ pub mod health;
 pub mod instructor;
 pub mod learn;
 pub mod pages;
+pub mod password_reset;
 pub mod progress;
 pub mod state;
 pub mod submissions;

@@ -33,4 +33,6 @@ pub struct AppState {
     /// Reverse proxies whose forwarding headers name the client
     /// (`--trusted-proxy`; see [`crate::web::visitor`]).
     pub trusted_proxies: Arc<[crate::config::ProxyNetwork]>,
+    /// Password reset by mail and single sign-on, when configured.
+    pub sign_in: Arc<crate::auth::SignInMethods>,
 }
