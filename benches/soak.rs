@@ -156,6 +156,7 @@ async fn run() -> Result<()> {
         max_queued_jobs: 500,
         trusted_proxies: Vec::new(),
         housekeeping: Default::default(),
+        accounts: Default::default(),
     };
     let app = Application::with_programme(settings, programme.clone(), Some(&serve), None).await?;
     let base = format!("http://{}", app.local_addr().context("an address")?);

@@ -22,6 +22,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::app::{self, AppState};
+use crate::auth::SignInMethods;
 use crate::config::{Housekeeping, ProxyNetwork, ServeSettings, Settings};
 use crate::curriculum::{self, Programme};
 use crate::grading::deps::{PinnedCrates, pinned_crates};
@@ -57,6 +58,7 @@ struct WebNode {
     trusted_proxies: Vec<ProxyNetwork>,
     housekeeping: Housekeeping,
     crates: Arc<PinnedCrates>,
+    sign_in: Arc<SignInMethods>,
 }
 
 /// The grading side of an application: how many workers, and the binary
@@ -192,6 +194,7 @@ impl Application {
                         jobs: web.jobs,
                         crates: web.crates.clone(),
                         trusted_proxies: web.trusted_proxies.clone().into(),
+                        sign_in: web.sign_in.clone(),
                         ..state
                     }),
                     Err(error) => {
@@ -282,6 +285,7 @@ impl WebNode {
             trusted_proxies: serve.trusted_proxies.clone(),
             housekeeping: serve.housekeeping.clone(),
             crates: Arc::new(crates),
+            sign_in: Arc::new(SignInMethods::configure(&serve.accounts).await?),
         })
     }
 }
@@ -310,6 +314,7 @@ impl AppState {
             trusted_proxies: Arc::new([]),
             metrics,
             crates: Default::default(),
+            sign_in: Default::default(),
         };
         state.events.spawn_listener(state.db.clone());
         state.events.spawn_session_evictor(state.auth.clone());

@@ -21,6 +21,12 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// PEM file of the certificate authority that signed the PostgreSQL
+    /// server's certificate, trusted besides the system's roots (as
+    /// `sslrootcert=` in the URL, which wins when both are given).
+    #[arg(long, env = "LOCKSTEP_DATABASE_CA", global = true)]
+    pub database_ca: Option<PathBuf>,
+
     /// The programme's content (default: the programme built into this
     /// binary, extracted under the data dir).
     #[arg(long, env = "LOCKSTEP_CURRICULUM", global = true)]
@@ -172,6 +178,9 @@ pub struct ServeSettings {
     /// Purging of expired sessions and old drafts.
     #[command(flatten)]
     pub housekeeping: Housekeeping,
+    /// Password reset by mail.
+    #[command(flatten)]
+    pub accounts: AccountSettings,
 }
 
 /// How often, and what, the web node purges.
@@ -204,6 +213,42 @@ impl Default for Housekeeping {
             unpassed_draft_retention_days: 0,
         }
     }
+}
+
+/// How people get into their accounts besides a local password: a reset
+/// link by mail, off until configured.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AccountSettings {
+    /// The address people reach Lockstep at (`https://lockstep.example.com`):
+    /// links in mail are made from it, never from a request's `Host`.
+    #[arg(long, env = "LOCKSTEP_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
+    /// SMTP relay for password-reset mail: `smtp://host:25` (plain),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@host` (TLS). Password reset needs it and `--public-url`.
+    #[arg(long, env = "LOCKSTEP_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of Lockstep's mail (default: `Lockstep <lockstep@HOST>`, HOST
+    /// from `--public-url`).
+    #[arg(long, env = "LOCKSTEP_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+/// `--public-url`: an http(s) origin, without a trailing slash.
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| format!("{value:?} must start with https:// (or http://)"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "{value:?} must be an address like https://lockstep.example.com"
+        ));
+    }
+    Ok(value.to_string())
 }
 
 /// An address or a CIDR network (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`).

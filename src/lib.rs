@@ -2,7 +2,7 @@
 //!
 //! The binary (`src/main.rs`) parses the command line and calls into these
 //! modules: [`curriculum`] loads the programme, [`db`] owns the database, [`auth`] says who
-//! may do what,
+//! may do what (and [`mail`] sends its password-reset links),
 //! [`app`] assembles the web application from the handlers in [`web`],
 //! [`application`] starts it (and the grading pool) and stops it on one
 //! [`shutdown::Shutdown`], and [`server`] holds the `serve` and `worker`
@@ -22,6 +22,7 @@ pub mod grading;
 pub mod housekeeping;
 pub mod instructor;
 pub mod learn;
+pub mod mail;
 pub mod metrics;
 pub mod progress;
 pub mod server;

@@ -187,16 +187,12 @@ async fn the_web_node_purges_expired_sessions_and_old_drafts_and_keeps_the_rest(
     .unwrap();
 
     let serve = lockstep::config::ServeSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
         static_dir: None,
-        workers: Some(0),
-        max_jobs_per_learner: 3,
-        max_queued_jobs: 500,
-        trusted_proxies: Vec::new(),
         housekeeping: lockstep::config::Housekeeping {
             purge_interval_seconds: 1,
             ..Default::default()
         },
+        ..common::serve_settings()
     };
     let _app = common::spawn_app_with_serve(db.clone(), serve).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

@@ -42,6 +42,10 @@ pub struct Limits {
     pub signup_window: Duration,
     /// Sign-ups per address per window.
     pub signups_per_address: i32,
+    /// Password-reset requests per address per sign-up window.
+    pub resets_per_address: i32,
+    /// Password-reset requests per account (email) per sign-up window.
+    pub resets_per_account: i32,
 }
 
 impl Default for Limits {
@@ -53,6 +57,8 @@ impl Default for Limits {
             per_address: 50,
             signup_window: Duration::from_secs(60 * 60),
             signups_per_address: 20,
+            resets_per_address: 20,
+            resets_per_account: 5,
         }
     }
 }
@@ -142,6 +148,29 @@ pub async fn attempt_sign_up(
         format!("signup:address:{address}"),
         limits.signups_per_address,
     )];
+    count(db, &keys, limits.signup_window).await
+}
+
+/// Counts a password-reset request for `email` from `address` (before
+/// anything is looked up or mailed); `Err` when the address or the account
+/// has used its allowance. The answer does not depend on whether the account
+/// exists.
+pub async fn attempt_password_reset(
+    db: &PgPool,
+    limits: &Limits,
+    email: &str,
+    address: Option<IpAddr>,
+) -> Result<Result<(), Refused>, sqlx::Error> {
+    let mut keys = vec![(
+        format!("reset:account:{}", account_key(email)),
+        limits.resets_per_account,
+    )];
+    if let Some(address) = address.map(address_key) {
+        keys.push((
+            format!("reset:address:{address}"),
+            limits.resets_per_address,
+        ));
+    }
     count(db, &keys, limits.signup_window).await
 }
 

@@ -281,23 +281,42 @@ pub async fn set_password(
     password_hash: &str,
 ) -> Result<Option<User>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let user = sqlx::query_as!(
-        User,
-        r#"UPDATE users SET password_hash = $2 WHERE lower(email) = lower($1)
-           RETURNING id, email, display_name, role AS "role: Role""#,
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE lower(email) = lower($1) FOR UPDATE",
         email.trim(),
-        password_hash,
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(user) = user else {
+    let Some(id) = id else {
         return Ok(None);
     };
-    super::session::end_all(&mut tx, user.id).await?;
-    super::api_tokens::revoke_all(&mut tx, user.id).await?;
-    super::session::announce_credentials_changed(&mut tx, user.id).await?;
+    let user = replace_password(&mut tx, id, password_hash).await?;
     tx.commit().await?;
     Ok(Some(user))
+}
+
+/// [`set_password`] of account `id`, in the caller's transaction: the hash
+/// replaced, sessions ended, API tokens revoked, pending reset links
+/// dropped, every web node told.
+pub async fn replace_password(
+    tx: &mut sqlx::PgConnection,
+    id: i64,
+    password_hash: &str,
+) -> Result<User, sqlx::Error> {
+    let user = sqlx::query_as!(
+        User,
+        r#"UPDATE users SET password_hash = $2 WHERE id = $1
+           RETURNING id, email, display_name, role AS "role: Role""#,
+        id,
+        password_hash,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    super::session::end_all(tx, user.id).await?;
+    super::api_tokens::revoke_all(tx, user.id).await?;
+    super::password_reset::drop_pending(tx, user.id).await?;
+    super::session::announce_credentials_changed(tx, user.id).await?;
+    Ok(user)
 }
 
 #[cfg(test)]

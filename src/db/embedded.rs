@@ -50,6 +50,18 @@ impl PrivateCluster {
     /// Starts (creating it first if needed) the cluster that belongs to
     /// `data_dir`, or adopts it if a previous run left it running.
     pub fn start(data_dir: &Path, durability: Durability) -> Result<Self> {
+        Self::start_with_settings(data_dir, durability, &[])
+    }
+
+    /// [`PrivateCluster::start`] with more server settings (`name`, `value`),
+    /// given after (so overriding) the defaults: e.g. a TCP listener with TLS,
+    /// for the tests of TLS to PostgreSQL. A cluster left running is adopted
+    /// as it is.
+    pub fn start_with_settings(
+        data_dir: &Path,
+        durability: Durability,
+        settings: &[(&str, &str)],
+    ) -> Result<Self> {
         fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
@@ -107,10 +119,21 @@ impl PrivateCluster {
                 Durability::Full => "on",
                 Durability::Relaxed => "off",
             };
-            let options = format!(
+            let mut options = format!(
                 "-c listen_addresses='' -c unix_socket_permissions=0700 -k {} -c fsync={fsync} -c max_connections=200",
                 cluster.socket_dir.display()
             );
+            for (name, value) in settings {
+                // pg_ctl hands the options to a shell: quoted, and no quote inside.
+                if value.contains(['\'', '\\'])
+                    || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    bail!(
+                        "server setting {name} = {value:?}: quotes and backslashes are not supported"
+                    );
+                }
+                options.push_str(&format!(" -c {name}='{value}'"));
+            }
             let log = home.join("postgres.log");
             cluster
                 .run(

@@ -1,9 +1,16 @@
 //! The database: connecting (to a configured server or the private cluster),
 //! creating the database if missing, and applying migrations.
+//!
+//! An external server is reached as its URL says, TLS included (rustls with
+//! the system's roots plus `sslrootcert=` / `--database-ca`; `sslmode=require`,
+//! `verify-ca`, `verify-full`). A TLS failure is reported as one, and a
+//! connection over TCP without TLS is logged as a warning: libpq's default
+//! `sslmode=prefer` falls back to plaintext without a word.
 
 pub mod backup;
 pub mod embedded;
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -29,7 +36,10 @@ impl Database {
     /// Connects as configured: `DATABASE_URL` if set, the private cluster otherwise.
     pub async fn open(settings: &Settings, pool_size: u32) -> Result<Self> {
         let (url, cluster) = match &settings.database_url {
-            Some(url) => (url.clone(), None),
+            Some(url) => (
+                with_root_certificate(url, settings.database_ca.as_deref())?,
+                None,
+            ),
             None => {
                 let data_dir = settings.data_dir.clone();
                 let cluster = tokio::task::spawn_blocking(move || {
@@ -70,11 +80,82 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(pool_size)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
-        .context("cannot connect to PostgreSQL")?;
+        .map_err(connection_error)?;
     migrate(&pool).await?;
+    report_transport(&pool, &options).await;
     Ok(pool)
+}
+
+/// `url` with `sslrootcert=` set to `ca` (`--database-ca`), unless the URL
+/// names a root certificate itself. Folded into the URL so that every
+/// connection made from it (the pool, LISTEN connections, workers) trusts it.
+pub fn with_root_certificate(url: &str, ca: Option<&Path>) -> Result<String> {
+    let Some(ca) = ca else {
+        return Ok(url.to_string());
+    };
+    std::fs::File::open(ca)
+        .with_context(|| format!("--database-ca {}: cannot read it", ca.display()))?;
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let named = form_urlencoded::parse(query.as_bytes())
+        .any(|(key, _)| matches!(&*key, "sslrootcert" | "ssl-root-cert" | "ssl-ca"));
+    if named {
+        return Ok(url.to_string());
+    }
+    let pair = form_urlencoded::Serializer::new(String::new())
+        .append_pair("sslrootcert", &ca.to_string_lossy())
+        .finish();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{separator}{pair}"))
+}
+
+/// The TLS version of this pool's connections to PostgreSQL; `None` when
+/// they are not encrypted.
+pub async fn tls_version(pool: &PgPool) -> Result<Option<String>, sqlx::Error> {
+    let version =
+        sqlx::query_scalar!("SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl")
+            .fetch_optional(pool)
+            .await?;
+    Ok(version.flatten())
+}
+
+/// Logs how the connection travels: over TLS, over a Unix socket, or — a
+/// warning — in plaintext over the network.
+async fn report_transport(pool: &PgPool, options: &PgConnectOptions) {
+    let local_socket = options.get_socket().is_some() || options.get_host().starts_with('/');
+    match tls_version(pool).await {
+        Ok(Some(version)) => tracing::info!(tls = %version, "connected to PostgreSQL over TLS"),
+        Ok(None) if !local_socket => tracing::warn!(
+            host = options.get_host(),
+            "the connection to PostgreSQL is not encrypted; add sslmode=verify-full (and the \
+             server's CA with sslrootcert= or --database-ca) to the URL"
+        ),
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "cannot tell whether PostgreSQL is reached over TLS"),
+    }
+}
+
+/// A failed connection, saying what to fix when TLS was the cause.
+fn connection_error(error: sqlx::Error) -> anyhow::Error {
+    let advice = match &error {
+        sqlx::Error::Tls(cause) if cause.to_string().contains("does not support TLS") => {
+            "cannot connect to PostgreSQL: the URL's sslmode requires TLS and the server does \
+             not offer it (ssl = on in its postgresql.conf)"
+        }
+        sqlx::Error::Tls(_) => "cannot connect to PostgreSQL: TLS could not be set up",
+        sqlx::Error::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            "cannot connect to PostgreSQL over TLS: the server's certificate was refused; give \
+             the CA that signed it (sslrootcert= in the URL or --database-ca), and with \
+             sslmode=verify-full the certificate must name the URL's host"
+        }
+        _ => "cannot connect to PostgreSQL",
+    };
+    anyhow::Error::new(error).context(advice)
 }
 
 /// Applies the migrations in `migrations/` (embedded at build time).
@@ -95,7 +176,7 @@ pub(crate) async fn create_database_if_missing(options: &PgConnectOptions) -> Re
         .database("postgres")
         .connect()
         .await
-        .context("cannot connect to PostgreSQL")?;
+        .map_err(connection_error)?;
     let exists = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
         name
@@ -123,4 +204,39 @@ pub(crate) async fn create_database_if_missing(options: &PgConnectOptions) -> Re
     }
     admin.close().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_ca_is_folded_into_the_url_unless_it_names_one() {
+        let ca = std::env::temp_dir().join(format!("lockstep-ca-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&ca, "not read here").unwrap();
+        let path = ca.to_string_lossy().into_owned();
+        let url = "postgres://u@db.internal/lockstep";
+        assert_eq!(with_root_certificate(url, None).unwrap(), url);
+        let with = with_root_certificate(url, Some(&ca)).unwrap();
+        assert_eq!(
+            with,
+            format!("{url}?sslrootcert={}", path.replace('/', "%2F"))
+        );
+        let options: PgConnectOptions = with.parse().unwrap();
+        assert!(format!("{options:?}").contains(&path), "{options:?}");
+        let query = format!("{url}?sslmode=verify-full");
+        assert!(
+            with_root_certificate(&query, Some(&ca))
+                .unwrap()
+                .starts_with(&format!("{query}&sslrootcert="))
+        );
+        let named = format!("{url}?sslrootcert=/etc/ca.pem");
+        assert_eq!(with_root_certificate(&named, Some(&ca)).unwrap(), named);
+        std::fs::remove_file(&ca).unwrap();
+        let missing = with_root_certificate(url, Some(&ca)).unwrap_err();
+        assert!(
+            format!("{missing:#}").contains("--database-ca"),
+            "{missing:#}"
+        );
+    }
 }

@@ -76,6 +76,8 @@ pub struct LoginPage {
     email: String,
     next: String,
     errors: FieldErrors,
+    /// Whether "Forgot your password?" is offered.
+    password_reset: bool,
 }
 
 /// The sign-up form's fields.
@@ -184,6 +186,7 @@ pub async fn login_form(
         email: String::new(),
         next,
         errors: FieldErrors::default(),
+        password_reset: state.sign_in.password_reset().is_some(),
     };
     Ok(Html(render(&page)?).into_response())
 }
@@ -230,11 +233,12 @@ pub async fn login(
         email: email.to_string(),
         next,
         errors,
+        password_reset: state.sign_in.password_reset().is_some(),
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response())
 }
 
-fn too_many(refused: rate_limit::Refused) -> AppError {
+pub(crate) fn too_many(refused: rate_limit::Refused) -> AppError {
     AppError::TooManyRequests {
         retry_after_secs: refused.retry_after.as_secs().max(1),
     }
@@ -242,7 +246,7 @@ fn too_many(refused: rate_limit::Refused) -> AppError {
 
 /// Starts a fresh session for `user` (ending the visitor's current one, if
 /// any: a new id at every log-in) and goes to `next`.
-async fn sign_in(
+pub(crate) async fn sign_in(
     state: &AppState,
     visitor: &Visitor,
     user: &User,

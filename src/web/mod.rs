@@ -23,6 +23,7 @@ pub mod instructor;
 pub mod learn;
 pub mod openapi;
 pub mod pages;
+pub mod password_reset;
 pub mod progress;
 pub mod state;
 pub mod submissions;

@@ -38,4 +38,6 @@ pub struct AppState {
     /// The crates learner code compiles against, at the grader's versions
     /// (for `lockstep learn download`; empty when `--grader-deps` is unreadable).
     pub crates: Arc<crate::grading::deps::PinnedCrates>,
+    /// Password reset by mail and single sign-on, when configured.
+    pub sign_in: Arc<crate::auth::SignInMethods>,
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod auth;
+pub mod identity_servers;
 pub mod process;
 
 use std::net::SocketAddr;
@@ -194,6 +195,7 @@ pub fn serve_settings() -> ServeSettings {
         max_queued_jobs: lockstep::grading::queue::JobLimits::NONE.queued,
         trusted_proxies: Vec::new(),
         housekeeping: Default::default(),
+        accounts: Default::default(),
     }
 }
 
@@ -204,6 +206,36 @@ pub async fn spawn_app_behind(
 ) -> TestApp {
     let serve = ServeSettings {
         trusted_proxies,
+        ..serve_settings()
+    };
+    spawn_app_with_serve(db, serve).await
+}
+
+/// [`spawn_app_with`] with password reset configured by `args`, as
+/// `lockstep serve` would parse them (`--smtp-url`, `--mail-from`); the
+/// public URL is the app's own address.
+pub async fn spawn_app_with_accounts(db: PgPool, args: &[&str]) -> TestApp {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        accounts: lockstep::config::AccountSettings,
+    }
+    // The public URL must be known before the app binds: a free port, chosen here.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let accounts = Args::parse_from(
+        ["lockstep", "--public-url", public_url.as_str()]
+            .into_iter()
+            .chain(args.iter().copied()),
+    )
+    .accounts;
+    let serve = ServeSettings {
+        listen: format!("127.0.0.1:{port}").parse().expect("address"),
+        accounts,
         ..serve_settings()
     };
     spawn_app_with_serve(db, serve).await
