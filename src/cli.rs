@@ -134,15 +134,7 @@ fn report(verdict: &Verdict, as_json: bool) -> Result<ExitCode> {
         };
         let reason = verdict
             .reason
-            .map(|r| {
-                format!(
-                    " ({})",
-                    serde_json::to_value(r)
-                        .unwrap_or_default()
-                        .as_str()
-                        .unwrap_or("")
-                )
-            })
+            .map(|r| format!(" ({})", r.as_str()))
             .unwrap_or_default();
         eprintln!(
             "{status}{reason}: {} [compile {} ms, run {} ms, total {} ms]",

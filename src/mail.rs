@@ -24,6 +24,7 @@ impl Mailer {
     /// A mailer for the relay at `smtp_url` (`smtp://`, `smtps://`, with
     /// `?tls=required` for STARTTLS), sending as `from`. Connects lazily.
     pub fn new(smtp_url: &str, from: &str) -> Result<Self> {
+        crate::db::use_ring_for_tls();
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
             .context("--smtp-url is not an SMTP URL like smtp://host:25 or smtps://user:pass@host")?
             .build();

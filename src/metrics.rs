@@ -19,8 +19,6 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sqlx::PgPool;
 
-use crate::grading::verdict::{Reason, Verdict};
-
 /// An HTTP request's route (the pattern it matched, never the raw path,
 /// so ids do not make one series each), method and status.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -52,6 +50,25 @@ struct LimitLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
+}
+
+/// A recorded verdict as the metrics see it: the words of its status and
+/// reason (as the verdict's JSON spells them) and its phases in ms. Plain
+/// data, so this module needs nothing of the grader's.
+#[derive(Debug, Clone, Copy)]
+pub struct GradedJob {
+    /// `pass`, `fail` or `error`.
+    pub status: &'static str,
+    /// Why it is `error` (`timeout`, `memory_limit`, …).
+    pub reason: Option<&'static str>,
+    /// Waiting in the queue.
+    pub queue_ms: u64,
+    /// Compiling.
+    pub compile_ms: u64,
+    /// Running.
+    pub run_ms: u64,
+    /// From submission to verdict.
+    pub total_ms: u64,
 }
 
 /// The process's metrics and readiness.
@@ -193,29 +210,28 @@ impl Metrics {
     }
 
     /// Counts one recorded verdict: its outcome, its phases and any limit it hit.
-    pub fn observe_verdict(&self, verdict: &Verdict) {
-        let durations = verdict.duration_ms;
+    pub fn observe_verdict(&self, verdict: GradedJob) {
         for (phase, ms) in [
-            ("queue", durations.queue),
-            ("compile", durations.compile),
-            ("run", durations.run),
-            ("total", durations.total),
+            ("queue", verdict.queue_ms),
+            ("compile", verdict.compile_ms),
+            ("run", verdict.run_ms),
+            ("total", verdict.total_ms),
         ] {
             self.grading_seconds
                 .get_or_create(&PhaseLabels { phase })
                 .observe(ms as f64 / 1000.0);
         }
-        let reason = verdict.reason.map_or("none", reason_label);
+        let reason = verdict.reason.unwrap_or("none");
         self.verdicts
             .get_or_create(&VerdictLabels {
-                status: status_label(verdict),
+                status: verdict.status,
                 reason,
             })
             .inc();
-        let limit = match verdict.reason {
-            Some(Reason::Timeout) => Some("time"),
-            Some(Reason::MemoryLimit) => Some("memory"),
-            Some(Reason::OutputLimit) => Some("output"),
+        let limit = match reason {
+            "timeout" => Some("time"),
+            "memory_limit" => Some("memory"),
+            "output_limit" => Some("output"),
             _ => None,
         };
         if let Some(limit) = limit {
@@ -308,25 +324,5 @@ pub struct WorkerGuard(Gauge);
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
         self.0.dec();
-    }
-}
-
-fn status_label(verdict: &Verdict) -> &'static str {
-    use crate::grading::verdict::Status;
-    match verdict.status {
-        Status::Pass => "pass",
-        Status::Fail => "fail",
-        Status::Error => "error",
-    }
-}
-
-fn reason_label(reason: Reason) -> &'static str {
-    match reason {
-        Reason::CompileError => "compile_error",
-        Reason::Timeout => "timeout",
-        Reason::MemoryLimit => "memory_limit",
-        Reason::OutputLimit => "output_limit",
-        Reason::RuntimeError => "runtime_error",
-        Reason::InternalError => "internal_error",
     }
 }

@@ -361,13 +361,17 @@ async fn a_copied_binary_serves_the_programme_from_an_unrelated_directory() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 
-    // The programme was extracted under the data dir, once, by content hash.
-    let extracted: Vec<String> = std::fs::read_dir(data_dir.join("bundle"))
+    // The programme was extracted under the data dir, once, by content hash
+    // (and the grader's workspace, whose pinned versions `lockstep learn
+    // download` is given).
+    let mut extracted: Vec<String> = std::fs::read_dir(data_dir.join("bundle"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(extracted.len(), 1, "{extracted:?}");
+    extracted.sort();
+    assert_eq!(extracted.len(), 2, "{extracted:?}");
     assert!(extracted[0].starts_with("curriculum-"), "{extracted:?}");
+    assert!(extracted[1].starts_with("grader-deps-"), "{extracted:?}");
 
     assert!(terminate(&mut server).success());
     assert!(!lockstep::db::embedded::is_running(&data_dir));

@@ -73,6 +73,7 @@ impl Database {
 /// Creates the database named in `url` if it does not exist, connects a pool
 /// and applies pending migrations.
 pub async fn connect(url: &str, pool_size: u32) -> Result<PgPool> {
+    use_ring_for_tls();
     let options: PgConnectOptions = url
         .parse()
         .context("DATABASE_URL is not a valid PostgreSQL URL")?;
@@ -204,6 +205,15 @@ pub(crate) async fn create_database_if_missing(options: &PgConnectOptions) -> Re
     }
     admin.close().await?;
     Ok(())
+}
+
+/// Makes ring rustls' provider for the process. Two are built in (ring for
+/// PostgreSQL and mail, aws-lc under reqwest for `lockstep learn`), and with
+/// two, rustls will not guess: a TLS connection made without naming one
+/// (as sqlx and lettre make theirs) would panic. Idempotent.
+pub fn use_ring_for_tls() {
+    // Err only when a provider is installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

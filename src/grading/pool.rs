@@ -21,9 +21,9 @@ use tracing::Instrument;
 use super::job::{Mode, Phase};
 use super::judge::Judge;
 use super::queue::{self, ClaimedJob, JOBS_CHANNEL, MAX_ATTEMPTS};
-use super::verdict::Verdict;
+use super::verdict::{Reason, Verdict};
 use crate::curriculum::Programme;
-use crate::metrics::Metrics;
+use crate::metrics::{GradedJob, Metrics};
 use crate::shutdown::{AbortOnDrop, Shutdown};
 
 /// How the pool runs.
@@ -226,7 +226,14 @@ async fn process_in_span(shared: &Arc<Shared>, worker: &str, job: ClaimedJob) {
     for attempt in 0..30 {
         match queue::finish(&shared.db, &job, worker, &verdict).await {
             Ok(true) => {
-                shared.metrics.observe_verdict(&verdict);
+                shared.metrics.observe_verdict(GradedJob {
+                    status: verdict.status.as_str(),
+                    reason: verdict.reason.map(Reason::as_str),
+                    queue_ms: verdict.duration_ms.queue,
+                    compile_ms: verdict.duration_ms.compile,
+                    run_ms: verdict.duration_ms.run,
+                    total_ms: verdict.duration_ms.total,
+                });
                 tracing::info!(status = ?verdict.status, ms = verdict.duration_ms.total, "job graded");
                 return;
             }

@@ -37,6 +37,31 @@ pub enum Reason {
     InternalError,
 }
 
+impl Status {
+    /// The word the verdict's JSON uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+}
+
+impl Reason {
+    /// The word the verdict's JSON uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::CompileError => "compile_error",
+            Reason::Timeout => "timeout",
+            Reason::MemoryLimit => "memory_limit",
+            Reason::OutputLimit => "output_limit",
+            Reason::RuntimeError => "runtime_error",
+            Reason::InternalError => "internal_error",
+        }
+    }
+}
+
 /// One test's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestResult {
@@ -171,5 +196,27 @@ impl Verdict {
             .iter()
             .filter(|t| t.status == Status::Pass)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_and_reason_words_are_the_json_words() {
+        for status in [Status::Pass, Status::Fail, Status::Error] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for reason in [
+            Reason::CompileError,
+            Reason::Timeout,
+            Reason::MemoryLimit,
+            Reason::OutputLimit,
+            Reason::RuntimeError,
+            Reason::InternalError,
+        ] {
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
+        }
     }
 }

@@ -138,6 +138,10 @@ pub async fn render_error_pages(
     request: Request,
     next: Next,
 ) -> Response {
+    // Probes answer in plain text for machines, never as a page.
+    if matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics") {
+        return next.run(request).await;
+    }
     let wants_json = request.uri().path().starts_with("/api/")
         || request
             .headers()
@@ -194,7 +198,14 @@ const MAX_REJECTION_BYTES: usize = 1024;
 /// describes the client's own input (`Invalid URL: Cannot parse "abc"…`),
 /// so it is passed on; a server error's text is not.
 async fn json_error(response: Response) -> Response {
-    if response.extensions().get::<ErrorMessage>().is_some() {
+    // A handler's own JSON (an AppError, or a 409 carrying the newer
+    // draft) is already in the API's shape, with more than a message.
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || response.extensions().get::<ErrorMessage>().is_some() {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -52,8 +52,14 @@ pub async fn screenshots(browser: &Session, url: &str, name: &str) {
     if overflow.as_i64().unwrap_or(0) > 1 {
         let culprits = browser
             .execute(
-                "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))
-                   .filter(e => e.getBoundingClientRect().right > w + 1)
+                // Elements past the edge, except those a scrolling ancestor
+                // within the page clips (a code block that scrolls is fine).
+                "const w = document.documentElement.clientWidth;
+                 const clipped = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                     if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= w + 1) return true; }
+                   return false; };
+                 return Array.from(document.querySelectorAll('body *'))
+                   .filter(e => e.getBoundingClientRect().right > w + 1 && !clipped(e))
                    .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));",
                 json!([]),
             )
