@@ -633,13 +633,12 @@ index 1111111..2222222 100644
         }
     }
 
-    /// The sample review, staged beside the module until the `review` kind
-    /// is an exercise kind: its key must point at real lines, and marking
+    /// The sample review: its key must point at real lines, and marking
     /// each defect's first line with its category must score 1.
     #[test]
     fn the_staged_sample_review_loads_and_its_key_scores_one() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("curriculum/async-fundamentals/review-drafts/review-supplier-quotes");
+            .join("curriculum/async-fundamentals/exercises/review-supplier-quotes");
         let diff = std::fs::read_to_string(dir.join("pr.diff")).unwrap();
         let defects = std::fs::read_to_string(dir.join("defects.toml")).unwrap();
         let review = load(&dir, diff, &defects).unwrap();

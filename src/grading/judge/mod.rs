@@ -245,6 +245,9 @@ impl Judge {
             Work::Written(_) => Err(anyhow::anyhow!(
                 "written work is scored by an instructor, not run in the sandbox"
             )),
+            Work::Review(_) => Err(anyhow::anyhow!(
+                "a review is scored against its key, not run in the sandbox"
+            )),
         };
         self.finish(graded, started)
     }
