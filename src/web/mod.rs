@@ -24,6 +24,7 @@ pub mod learn;
 pub mod openapi;
 pub mod pages;
 pub mod progress;
+pub mod review;
 pub mod state;
 pub mod submissions;
 pub mod templates;
