@@ -9,6 +9,7 @@ mod common;
 use common::auth::{Browser, signed_in};
 use common::spawn_app;
 use lockstep::auth::Role;
+use lockstep::auth::cohorts::{self, CohortName};
 use lockstep::curriculum::review::{DefectCategory, Review};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -376,4 +377,91 @@ async fn bad_marks_are_refused_with_a_clear_422_and_nothing_is_stored() {
             .contains(&format!("/api/exercises/{EXERCISE}/review")),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn the_cohorts_instructor_sees_the_defects_missed_most_and_each_result() {
+    let app = spawn_app().await;
+    let programme = key();
+    let review = review(&programme);
+    let defects = &review.defects;
+    let (ines, ines_user) = signed_in(&app, "ines@example.com", Role::Instructor).await;
+    let (otto, _) = signed_in(&app, "otto@example.com", Role::Instructor).await;
+    let cohort = cohorts::create(&app.db, &ines_user, &CohortName::parse("Spring").unwrap())
+        .await
+        .unwrap();
+    let on =
+        |i: usize, category: DefectCategory| mark(&defects[i].file, defects[i].lines[0], category);
+    // Lea finds the first two, Max the first and half the second: the third
+    // is missed by both, the second half-found once.
+    let (lea, lea_user) = signed_in(&app, "lea@example.com", Role::Learner).await;
+    let (max, max_user) = signed_in(&app, "max@example.com", Role::Learner).await;
+    // Olga is in no cohort of Ines's: her review is not counted.
+    let (olga, _) = signed_in(&app, "olga@example.com", Role::Learner).await;
+    cohorts::join(&app.db, cohort.id, lea_user.id)
+        .await
+        .unwrap();
+    cohorts::join(&app.db, cohort.id, max_user.id)
+        .await
+        .unwrap();
+    let lea_id = hand_in_ok(
+        &lea,
+        vec![on(0, defects[0].category), on(1, defects[1].category)],
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    hand_in_ok(
+        &max,
+        vec![
+            on(0, defects[0].category),
+            on(1, another(defects[1].category)),
+        ],
+    )
+    .await;
+    hand_in_ok(&olga, vec![on(2, defects[2].category)]).await;
+
+    let page = ines
+        .page(&format!(
+            "/instructor/cohorts/{}/exercises/{EXERCISE}",
+            cohort.id
+        ))
+        .await;
+    let table = page
+        .split("class=\"list missed-defects\"")
+        .nth(1)
+        .expect("the table of missed defects")
+        .split("</table>")
+        .next()
+        .unwrap();
+    let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    let place = |i: usize| {
+        let lines: Vec<String> = defects[i].lines.iter().map(u32::to_string).collect();
+        format!("<code>{}:{}</code>", defects[i].file, lines.join(", "))
+    };
+    // Most missed first: the third (missed 2 of 2), then the second (half once), then the first.
+    assert!(rows[0].contains(&place(2)), "{}", rows[0]);
+    assert!(
+        rows[0].contains("<td>2</td><td>0</td><td>2</td>"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].contains(&place(1)), "{}", rows[1]);
+    assert!(
+        rows[1].contains("<td>0</td><td>1</td><td>2</td>"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[2].contains(&place(0)), "{}", rows[2]);
+    assert!(
+        rows[2].contains("<td>0</td><td>0</td><td>2</td>"),
+        "{}",
+        rows[2]
+    );
+
+    // Ines may read Lea's result; Otto, who does not teach her, may not.
+    let result = ines.get(&format!("/api/reviews/{lea_id}")).await;
+    assert_eq!(result.status(), StatusCode::OK);
+    let theirs = otto.get(&format!("/api/reviews/{lea_id}")).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
 }

@@ -40,8 +40,8 @@ pub struct ReviewSubmission {
     pub created_at: OffsetDateTime,
 }
 
-/// How often one planted defect was missed, over every review handed in for
-/// the current version of an exercise.
+/// How often one planted defect was missed, over the reviews a cohort's
+/// learners handed in for the current version of an exercise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefectTally {
     /// The defect's position in the key (0-based).
@@ -179,20 +179,27 @@ pub async fn find(db: &PgPool, id: i64) -> sqlx::Result<Option<ReviewSubmission>
 }
 
 /// Per planted defect of the current version of `exercise`, how many
-/// reviews missed it or half-found it: most missed first.
-pub async fn most_missed(db: &PgPool, exercise: &Exercise) -> sqlx::Result<Vec<DefectTally>> {
+/// reviews by learners of `cohort_id` missed it or half-found it: most
+/// missed first.
+pub async fn most_missed(
+    db: &PgPool,
+    cohort_id: i64,
+    exercise: &Exercise,
+) -> sqlx::Result<Vec<DefectTally>> {
     let rows = sqlx::query!(
         r#"SELECT f.position AS "position!",
                   count(*) FILTER (WHERE f.finding = 'missed') AS "missed!",
                   count(*) FILTER (WHERE f.finding = 'half') AS "half!",
                   count(*) AS "reviews!"
-             FROM review_submissions s,
+             FROM review_submissions s
+             JOIN cohort_members m ON m.user_id = s.user_id AND m.cohort_id = $3,
                   unnest(s.findings) WITH ORDINALITY AS f (finding, position)
             WHERE s.exercise_id = $1 AND s.exercise_hash = $2
             GROUP BY f.position
             ORDER BY 2 DESC, 3 DESC, 1"#,
         exercise.id,
         exercise.content_hash,
+        cohort_id,
     )
     .fetch_all(db)
     .await?;
