@@ -179,13 +179,33 @@ pub async fn page(
 }
 
 /// `{"marks": [{"file", "line", "category", "comment"}]}`
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
+    /// The learner's marks: at most 50, one per line.
     marks: Vec<MarkInput>,
 }
 
+/// What a result holds, for the OpenAPI description.
+const RESULT: &str = "`{id, exercise_id, score (0–1), passed (score ≥ 0.8), found, half, missed, defects: [{file, lines, category, category_label, finding: found|half|missed, explanation_html}], false_alarms: [mark], marks: [mark], outdated, created_at}`";
+
 /// `POST /api/exercises/{exercise}/review` → 201 with the score and the key.
+#[utoipa::path(
+    post,
+    path = "/api/exercises/{exercise}/review",
+    tag = "review",
+    params(("exercise" = String, Path, description = "A `review` exercise's id")),
+    request_body = ReviewBody,
+    responses(
+        (status = 201, description = RESULT),
+        (status = 401, description = "No valid session or API token"),
+        (status = 403, description = "The API token is read-only"),
+        (status = 404, description = "No such review exercise"),
+        (status = 409, description = "This version of the exercise was already reviewed (its key has been shown)"),
+        (status = 422, description = "A mark is invalid: none or more than 50, a file or line the diff does not show on its new side, a blank line, a line marked twice, an unknown category, a comment over 2000 characters; the message says which mark"),
+    ),
+    security(("api_token" = ["submit"]))
+)]
 pub async fn hand_in(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -211,6 +231,18 @@ pub async fn hand_in(
 
 /// `GET /api/exercises/{exercise}/review` → the learner's own latest result
 /// with the key (404 before they have handed one in).
+#[utoipa::path(
+    get,
+    path = "/api/exercises/{exercise}/review",
+    tag = "review",
+    params(("exercise" = String, Path, description = "A `review` exercise's id")),
+    responses(
+        (status = 200, description = RESULT),
+        (status = 401, description = "No valid session or API token"),
+        (status = 404, description = "No such review exercise, or no review of it handed in yet"),
+    ),
+    security(("api_token" = ["read"]))
+)]
 pub async fn latest(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -224,6 +256,18 @@ pub async fn latest(
 }
 
 /// `GET /api/reviews/{id}` → review `id` with the key, if `user` may see it.
+#[utoipa::path(
+    get,
+    path = "/api/reviews/{id}",
+    tag = "review",
+    params(("id" = i64, Path, description = "The review's id")),
+    responses(
+        (status = 200, description = RESULT),
+        (status = 401, description = "No valid session or API token"),
+        (status = 404, description = "No such review that you may read"),
+    ),
+    security(("api_token" = ["read"]))
+)]
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -18,7 +18,7 @@ pub const MAX_COMMENT_CHARS: usize = 2000;
 
 /// A mark as the learner sends it; the category is checked against the
 /// taxonomy here so an unknown one gets a message listing the known ones.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkInput {
     /// The file, as the diff names it.
