@@ -578,7 +578,9 @@ impl DirectRustc {
 fn given_tests(exercise: &Exercise) -> &lockstep::curriculum::GivenTests {
     match &exercise.work {
         lockstep::curriculum::Work::GivenTests(tests) => tests,
-        lockstep::curriculum::Work::LearnerTests(_) | lockstep::curriculum::Work::Written(_) => {
+        lockstep::curriculum::Work::LearnerTests(_)
+        | lockstep::curriculum::Work::Written(_)
+        | lockstep::curriculum::Work::Review(_) => {
             panic!("the benchmark needs an exercise with given tests")
         }
     }

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(crate::web::openapi::document))
         .merge(crate::web::instructor::routes())
         .merge(crate::web::written::routes())
+        .merge(crate::web::review::routes())
         .merge(crate::web::certificates::routes())
         .fallback(error::not_found)
         .merge(static_files)

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::application::load_programme;
 use crate::config::Settings;
-use crate::curriculum::{Item, Work};
+use crate::curriculum::{ExerciseKind, Item, Work};
 use crate::grading::code::MAX_CODE_BYTES;
 use crate::grading::judge::{Judge, Mode};
 use crate::grading::verdict::{Reason, Status, Verdict};
@@ -199,6 +199,7 @@ pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {
                         Work::LearnerTests(work) => work.mutants.iter().map(|m| dir.join("mutants").join(format!("{}.rs", m.name))).collect::<Vec<_>>(),
                         Work::GivenTests(_) => vec![dir.join("tests/visible.rs"), dir.join("tests/hidden.rs")],
                         Work::Written(_) => vec![dir.join("rubric.toml")],
+                        Work::Review(_) => vec![dir.join("pr.diff"), dir.join("defects.toml")],
                     };
                     json!({
                         "id": exercise.id,
@@ -209,7 +210,11 @@ pub fn curriculum_list(settings: &Settings, as_json: bool) -> Result<()> {
                         "hints": exercise.hints.len(),
                         "content_hash": exercise.content_hash,
                         "statement": dir.join("statement.md"),
-                        "starter": dir.join(if exercise.runs_code() { "starter.rs" } else { "template.md" }),
+                        "starter": match exercise.kind {
+                            ExerciseKind::Written => Some(dir.join("template.md")),
+                            ExerciseKind::Review => None,
+                            _ => Some(dir.join("starter.rs")),
+                        },
                         "solution": exercise.runs_code().then(|| dir.join("solution.rs")),
                         "implementation": matches!(exercise.work, Work::LearnerTests(_)).then(|| dir.join("implementation.rs")),
                         "tests": tests,
@@ -260,7 +265,8 @@ pub async fn curriculum_verify(settings: &Settings) -> Result<ExitCode> {
     judge.keep_warm(parallel);
     let judge = std::sync::Arc::new(judge);
     let mut checks = Vec::new();
-    // Written work has no code to run: its rubric was checked at load.
+    // Written work and reviews have no code to run: a rubric, and a review's
+    // key against its diff, were checked at load.
     for exercise in programme.exercises().filter(|e| e.runs_code()) {
         checks.push(Check::Starter(exercise));
         checks.push(Check::Solution(exercise));

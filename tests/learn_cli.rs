@@ -471,6 +471,8 @@ async fn the_learner_api_is_described_in_openapi() {
         "/api/exercises/{exercise}/draft",
         "/api/exercises/{exercise}/hints",
         "/api/submissions/{id}",
+        "/api/exercises/{exercise}/review",
+        "/api/reviews/{id}",
         "/api/progress",
         "/api/events",
     ] {

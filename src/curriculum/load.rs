@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::rubric::Rubric;
 use super::{
     Difficulty, Exercise, ExerciseKind, GivenTests, Item, LearnerTests, Lesson, LimitOverrides,
-    Module, Mutant, Programme, Work, checks, markdown, test_fns,
+    Module, Mutant, Programme, Work, checks, markdown, review, test_fns,
 };
 
 /// A problem in the content, located as precisely as possible.
@@ -306,9 +306,11 @@ fn load_exercise(
     let statement_markdown = read(&dir.join("statement.md"))?;
     let statement_html = render(&statement_markdown);
     let discussion = read_opt("discussion.md")?;
-    // Written work starts from a markdown template and has no reference solution.
+    // Written work starts from a markdown template and has no reference
+    // solution; a review starts from no marks, and its key is `defects.toml`.
     let (starter, solution) = match meta.kind {
         ExerciseKind::Written => (read(&dir.join("template.md"))?, String::new()),
+        ExerciseKind::Review => (String::new(), String::new()),
         _ => (
             read(&dir.join("starter.rs"))?,
             read(&dir.join("solution.rs"))?,
@@ -371,6 +373,11 @@ fn load_exercise(
         ExerciseKind::Written => {
             let path = dir.join("rubric.toml");
             Work::Written(Rubric::load(&path, &read(&path)?)?)
+        }
+        ExerciseKind::Review => {
+            let diff = read(&dir.join("pr.diff"))?;
+            let defects = read(&dir.join("defects.toml"))?;
+            Work::Review(review::load(dir, diff, &defects)?)
         }
     };
     let content_hash = hash_dir(dir)?;

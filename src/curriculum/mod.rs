@@ -92,6 +92,9 @@ pub enum ExerciseKind {
     /// Write a document (a design note, a post-mortem) an instructor scores
     /// against a rubric; never run in the sandbox.
     Written,
+    /// Review a pull request: mark the lines with defects, scored against
+    /// an answer key at once; never run in the sandbox.
+    Review,
 }
 
 /// How hard an exercise is.
@@ -142,6 +145,9 @@ pub enum Work {
     /// Kind `written`: the learner's markdown, scored by an instructor
     /// against this rubric (see [`crate::grading::judge::written`]).
     Written(rubric::Rubric),
+    /// Kind `review`: the pull request and its planted defects, the key the
+    /// learner's marks are scored against (see [`crate::grading::judge::review`]).
+    Review(review::Review),
 }
 
 /// The tests of an `implement` or `fix` exercise.
@@ -214,7 +220,7 @@ impl Exercise {
     pub fn visible_tests(&self) -> Option<&str> {
         match &self.work {
             Work::GivenTests(tests) => Some(&tests.visible),
-            Work::LearnerTests(_) | Work::Written(_) => None,
+            Work::LearnerTests(_) | Work::Written(_) | Work::Review(_) => None,
         }
     }
 
@@ -228,7 +234,15 @@ impl Exercise {
     pub fn rubric(&self) -> Option<&rubric::Rubric> {
         match &self.work {
             Work::Written(rubric) => Some(rubric),
-            Work::GivenTests(_) | Work::LearnerTests(_) => None,
+            Work::GivenTests(_) | Work::LearnerTests(_) | Work::Review(_) => None,
+        }
+    }
+
+    /// The pull request and key of a `review` exercise.
+    pub fn review(&self) -> Option<&review::Review> {
+        match &self.work {
+            Work::Review(review) => Some(review),
+            Work::GivenTests(_) | Work::LearnerTests(_) | Work::Written(_) => None,
         }
     }
 }
@@ -322,6 +336,7 @@ impl ExerciseKind {
             ExerciseKind::Fix => "fix the bug",
             ExerciseKind::Tests => "write the tests",
             ExerciseKind::Written => "written work",
+            ExerciseKind::Review => "code review",
         }
     }
 
@@ -332,6 +347,7 @@ impl ExerciseKind {
             ExerciseKind::Fix => "fix",
             ExerciseKind::Tests => "tests",
             ExerciseKind::Written => "written",
+            ExerciseKind::Review => "review",
         }
     }
 }

@@ -119,6 +119,26 @@ pub enum LineKind {
     Removed,
 }
 
+impl LineKind {
+    /// A CSS-friendly name.
+    pub fn slug(self) -> &'static str {
+        match self {
+            LineKind::Context => "context",
+            LineKind::Added => "added",
+            LineKind::Removed => "removed",
+        }
+    }
+
+    /// The sign the diff writes before the line.
+    pub fn sign(self) -> &'static str {
+        match self {
+            LineKind::Context => " ",
+            LineKind::Added => "+",
+            LineKind::Removed => "-",
+        }
+    }
+}
+
 /// One line of a hunk, with its numbers on each side it is on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DiffLine {
@@ -130,6 +150,10 @@ pub struct DiffLine {
     pub new: Option<u32>,
     /// The text, without its `+`/`-`/` ` prefix.
     pub text: String,
+    /// The text as HTML, highlighted by the file's language when loaded
+    /// (escaped otherwise); never sent as JSON.
+    #[serde(skip)]
+    pub html: String,
 }
 
 /// A `@@ -a,b +c,d @@` hunk.
@@ -210,6 +234,7 @@ pub fn parse_diff(text: &str) -> Result<Vec<DiffFile>, (usize, String)> {
                 old,
                 new,
                 text: body.to_string(),
+                html: markdown::escape(body),
             });
             continue;
         }
@@ -273,6 +298,19 @@ fn hunk_header(rest: &str) -> Option<((u32, u32), (u32, u32))> {
     Some(((old_start, new_start), (old_count, new_count)))
 }
 
+/// Colours each line of `file` by its extension (Rust and TOML), line by
+/// line so every line's HTML stands alone; other files stay escaped.
+fn highlight_file(file: &mut DiffFile) {
+    let language = match Path::new(&file.path).extension().and_then(|e| e.to_str()) {
+        Some("rs") => "rust",
+        Some("toml") => "toml",
+        _ => return,
+    };
+    for line in file.hunks.iter_mut().flat_map(|hunk| &mut hunk.lines) {
+        line.html = super::highlight::highlight(language, &line.text);
+    }
+}
+
 /// A planted defect: the answer key of one problem in the pull request.
 #[derive(Debug, Clone)]
 pub struct Defect {
@@ -320,6 +358,10 @@ pub fn load(dir: &Path, diff: String, defects_text: &str) -> Result<Review, Cont
     let diff_path = dir.join("pr.diff");
     let files =
         parse_diff(&diff).map_err(|(line, message)| error(&diff_path, Some(line), message))?;
+    let mut files = files;
+    for file in &mut files {
+        highlight_file(file);
+    }
     let defects_path = dir.join("defects.toml");
     let raw: DefectsFile = parse_toml(&defects_path, defects_text, 0)?;
     if raw.defect.len() < MIN_DEFECTS {
@@ -394,7 +436,7 @@ pub struct Mark {
 }
 
 /// How one planted defect came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Finding {
     /// A mark on one of its lines with its category: 1 point.
@@ -403,6 +445,26 @@ pub enum Finding {
     Half,
     /// No mark on its lines.
     Missed,
+}
+
+impl Finding {
+    /// As stored and sent: `found`, `half` or `missed`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Finding::Found => "found",
+            Finding::Half => "half",
+            Finding::Missed => "missed",
+        }
+    }
+
+    /// The stored id back; anything else reads as missed.
+    pub fn from_id(id: &str) -> Self {
+        match id {
+            "found" => Finding::Found,
+            "half" => Finding::Half,
+            _ => Finding::Missed,
+        }
+    }
 }
 
 /// A graded review.
@@ -633,13 +695,12 @@ index 1111111..2222222 100644
         }
     }
 
-    /// The sample review, staged beside the module until the `review` kind
-    /// is an exercise kind: its key must point at real lines, and marking
+    /// The sample review: its key must point at real lines, and marking
     /// each defect's first line with its category must score 1.
     #[test]
     fn the_staged_sample_review_loads_and_its_key_scores_one() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("curriculum/async-fundamentals/review-drafts/review-supplier-quotes");
+            .join("curriculum/async-fundamentals/exercises/review-supplier-quotes");
         let diff = std::fs::read_to_string(dir.join("pr.diff")).unwrap();
         let defects = std::fs::read_to_string(dir.join("defects.toml")).unwrap();
         let review = load(&dir, diff, &defects).unwrap();

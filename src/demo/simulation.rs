@@ -87,7 +87,7 @@ fn test_names(exercise: &Exercise) -> Vec<(String, bool)> {
             return names;
         }
         Work::GivenTests(tests) => tests,
-        Work::Written(_) => return Vec::new(),
+        Work::Written(_) | Work::Review(_) => return Vec::new(),
     };
     let mut names: Vec<(String, bool)> = test_functions(&tests.visible)
         .into_iter()

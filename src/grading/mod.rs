@@ -112,6 +112,7 @@ pub mod job;
 pub mod judge;
 pub mod pool;
 pub mod queue;
+pub mod review;
 pub mod sandbox;
 pub mod verdict;
 pub mod written;

@@ -79,7 +79,7 @@ impl Project {
             ExerciseKind::Tests => LEARNER_TESTS,
             ExerciseKind::Implement | ExerciseKind::Fix => LEARNER_LIBRARY,
             // The server refuses these; an older or newer server might not.
-            ExerciseKind::Written => {
+            ExerciseKind::Written | ExerciseKind::Review => {
                 bail!("{} is not code: hand it in on the web", workspace.id)
             }
         };
@@ -121,7 +121,10 @@ impl Project {
                 files.push((LEARNER_LIBRARY, implementation));
                 files.push((LEARNER_TESTS, workspace.draft.code.clone()));
             }
-            ExerciseKind::Implement | ExerciseKind::Fix | ExerciseKind::Written => {
+            ExerciseKind::Implement
+            | ExerciseKind::Fix
+            | ExerciseKind::Written
+            | ExerciseKind::Review => {
                 files.push((LEARNER_LIBRARY, workspace.draft.code.clone()));
                 if let Some(visible) = &workspace.visible_tests {
                     files.push(("tests/visible.rs", visible.clone()));
@@ -339,7 +342,10 @@ fn readme(server: &str, workspace: &ExerciseWorkspace) -> String {
         ExerciseKind::Tests => format!(
             "Write your tests in `{LEARNER_TESTS}`; `src/lib.rs` is the implementation they run against (the grader also runs them against buggy copies they must catch)."
         ),
-        ExerciseKind::Implement | ExerciseKind::Fix | ExerciseKind::Written => format!(
+        ExerciseKind::Implement
+        | ExerciseKind::Fix
+        | ExerciseKind::Written
+        | ExerciseKind::Review => format!(
             "Edit `{LEARNER_LIBRARY}`; `tests/visible.rs` holds the visible tests (the server also runs hidden ones)."
         ),
     };

@@ -252,6 +252,9 @@ pub async fn exercise(
     if exercise.rubric().is_some() {
         return crate::web::written::page(&state, &user, exercise).await;
     }
+    if exercise.review().is_some() {
+        return crate::web::review::page(&state, &user, exercise).await;
+    }
     let module = state
         .programme
         .module(&exercise.module_id)

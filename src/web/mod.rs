@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod pages;
 pub mod password_reset;
 pub mod progress;
+pub mod review;
 pub mod state;
 pub mod submissions;
 pub mod templates;

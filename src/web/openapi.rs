@@ -11,7 +11,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::{drafts, events, learn, submissions, workspace};
+use crate::web::{drafts, events, learn, review, submissions, workspace};
 
 /// The learner API's description.
 #[derive(OpenApi)]
@@ -29,6 +29,9 @@ use crate::web::{drafts, events, learn, submissions, workspace};
         drafts::save,
         submissions::submit,
         submissions::show,
+        review::hand_in,
+        review::latest,
+        review::show,
         events::stream,
     ),
     modifiers(&ApiToken),
@@ -36,6 +39,7 @@ use crate::web::{drafts, events, learn, submissions, workspace};
         (name = "learn", description = "Exercises as Cargo projects, hints and progress"),
         (name = "drafts", description = "The learner's draft of an exercise, with optimistic locking"),
         (name = "grading", description = "Submissions and their live progress"),
+        (name = "review", description = "Code reviews: mark lines of a pull request, get the score and the key"),
     )
 )]
 pub struct LearnerApi;

@@ -119,10 +119,11 @@ pub async fn submit(
         .ok_or(AppError::NotFound)?;
     if !exercise.runs_code() {
         return Err(AppError::Unprocessable(format!(
-            "{:?} is {}: hand it in for review with POST /api/exercises/{}/written",
+            "{:?} is {}: hand it in with POST /api/exercises/{}/{}",
             exercise.id,
             exercise.kind.label(),
-            exercise.id
+            exercise.id,
+            exercise.kind.slug()
         )));
     }
     // Programs are run through `/api/run`; here only the graded modes are accepted.

@@ -140,7 +140,7 @@ pub async fn workspace(
         visible_tests: exercise.visible_tests().map(str::to_string),
         implementation: match &exercise.work {
             Work::LearnerTests(work) => Some(work.implementation.clone()),
-            Work::GivenTests(_) | Work::Written(_) => None,
+            Work::GivenTests(_) | Work::Written(_) | Work::Review(_) => None,
         },
         draft,
         hints: exercise.hints[..revealed].to_vec(),

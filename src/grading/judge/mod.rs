@@ -8,7 +8,8 @@
 //! and `learner_tests` (kind `tests`: the learner's tests against our
 //! implementation and its mutants). `written` (kind `written`) is the one
 //! kind judged by a person: it checks an instructor's rubric scores and never
-//! reaches the sandbox. Each of the others builds its steps from the same
+//! reaches the sandbox; `review` (kind `review`) scores a learner's marks on
+//! a pull request against its answer key, also without the sandbox. Each of the others builds its steps from the same
 //! parts — `rustc` command lines, the trusted [`harness`](super::harness),
 //! `diagnostics` — and reads the reports into a [`Verdict`].
 //!
@@ -23,6 +24,7 @@ mod diagnostics;
 mod given_tests;
 mod learner_tests;
 mod program;
+pub mod review;
 mod rustc;
 pub mod written;
 
@@ -244,6 +246,9 @@ impl Judge {
             // got here anyway ends as an error, not a verdict.
             Work::Written(_) => Err(anyhow::anyhow!(
                 "written work is scored by an instructor, not run in the sandbox"
+            )),
+            Work::Review(_) => Err(anyhow::anyhow!(
+                "a review is scored against its key, not run in the sandbox"
             )),
         };
         self.finish(graded, started)

@@ -255,6 +255,22 @@ pub struct ExercisePage {
     hints: usize,
     report: ExerciseReport,
     learners: usize,
+    /// For a review exercise: its planted defects, most missed first.
+    missed_defects: Option<Vec<MissedDefect>>,
+}
+
+/// A planted defect of a review exercise and how the cohort's reviews fared on it.
+pub struct MissedDefect {
+    /// `src/quotes.rs:66, 75`
+    pub place: String,
+    /// Its category, as the page names it.
+    pub category: &'static str,
+    /// Reviews that did not mark it.
+    pub missed: i64,
+    /// Reviews that marked its line with another category.
+    pub half: i64,
+    /// Reviews handed in.
+    pub reviews: i64,
 }
 
 impl ExercisePage {
@@ -275,7 +291,28 @@ pub async fn exercise(
         .exercise(&exercise_id)
         .ok_or(AppError::NotFound)?;
     let report = exercise::report(&state.db, cohort.id, &exercise.id).await?;
+    let missed_defects = match exercise.review() {
+        Some(review) => Some(
+            crate::grading::review::most_missed(&state.db, cohort.id, exercise)
+                .await?
+                .into_iter()
+                .filter_map(|tally| {
+                    let defect = review.defects.get(tally.defect)?;
+                    let lines: Vec<String> = defect.lines.iter().map(u32::to_string).collect();
+                    Some(MissedDefect {
+                        place: format!("{}:{}", defect.file, lines.join(", ")),
+                        category: defect.category.label(),
+                        missed: tally.missed,
+                        half: tally.half,
+                        reviews: tally.reviews,
+                    })
+                })
+                .collect(),
+        ),
+        None => None,
+    };
     let page = ExercisePage {
+        missed_defects,
         layout: Layout::new(&state, &format!("{} · {}", cohort.name, exercise.title)),
         learners: report.credits.len(),
         exercise_id: exercise.id.clone(),
