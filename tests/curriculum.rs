@@ -55,9 +55,22 @@ fn the_programme_meets_its_size_and_shape() {
             .any(|e| e.cfg.iter().any(|c| c == "loom")),
         "a loom-checked exercise"
     );
+    // Issue 15: judgement is graded too.
+    assert!(
+        count(ExerciseKind::Review) >= 6,
+        "six code-review exercises"
+    );
+    assert!(count(ExerciseKind::Written) >= 3, "three written exercises");
     for lesson in programme.lessons() {
         assert!(
-            !lesson.examples.is_empty(),
+            (3..=5).contains(&lesson.checks.len()),
+            "{} ends with a concept check of 3-5 questions",
+            lesson.id
+        );
+        // Every lesson that teaches code runs some; "Leading async Rust"
+        // teaches judgement (decision records, reviews, policy) and may not.
+        assert!(
+            !lesson.examples.is_empty() || lesson.module_id == "leading-async",
             "{} has a runnable example",
             lesson.id
         );
