@@ -26,11 +26,18 @@ fn accounts() -> serde_json::Value {
     })
 }
 
-/// A provider and an app that uses it, with the app's extra `args`.
+/// A provider (signing with RS256) and an app that uses it, with the app's
+/// extra `args`.
 async fn provider_and_app(args: &[&str]) -> (OpenIdProvider, TestApp) {
+    provider_signing_with("RS256", args).await
+}
+
+/// [`provider_and_app`] with ID tokens signed with `algorithm`.
+async fn provider_signing_with(algorithm: &str, args: &[&str]) -> (OpenIdProvider, TestApp) {
     let port = common::free_port();
     let redirect = format!("http://127.0.0.1:{port}/auth/oidc/callback");
-    let provider = OpenIdProvider::start(CLIENT_ID, CLIENT_SECRET, &redirect, &accounts()).await;
+    let provider =
+        OpenIdProvider::start(CLIENT_ID, CLIENT_SECRET, &redirect, &accounts(), algorithm).await;
     let (db, _) = fresh_database().await;
     let mut all = vec![
         "--oidc-issuer",
@@ -169,6 +176,15 @@ async fn a_local_account_with_the_verified_email_is_linked_not_duplicated() {
         .await,
         0
     );
+}
+
+#[tokio::test]
+async fn id_tokens_signed_with_an_algorithm_the_provider_names_verify() {
+    // ES256, not the ID-token verifier's default RS256: the client built
+    // from discovery allows the algorithms the provider names.
+    let (provider, app) = provider_signing_with("ES256", &[]).await;
+    let response = sso_as(&provider, &app, &following_browser(), "grace").await;
+    signed_in_as(&app, response, "grace@example.com").await;
 }
 
 #[tokio::test]

@@ -141,12 +141,13 @@ pub struct OpenIdProvider {
 impl OpenIdProvider {
     /// Starts it on a free port with one client (`client_id`, `secret`,
     /// `redirect_uri`) and `accounts` (`{"id": {claims…}}`, each id being
-    /// the subject).
+    /// the subject); ID tokens are signed with `signing_alg` (RS256 or ES256).
     pub async fn start(
         client_id: &str,
         secret: &str,
         redirect_uri: &str,
         accounts: &serde_json::Value,
+        signing_alg: &str,
     ) -> Self {
         let accounts = accounts.to_string();
         let (process, port, _) = start_node(
@@ -158,6 +159,7 @@ impl OpenIdProvider {
                 ("OIDC_CLIENT_SECRET", secret),
                 ("OIDC_REDIRECT_URI", redirect_uri),
                 ("OIDC_ACCOUNTS", &accounts),
+                ("OIDC_SIGNING_ALG", signing_alg),
             ],
         )
         .await;

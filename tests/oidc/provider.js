@@ -7,6 +7,8 @@
 //   OIDC_REDIRECT_URI                   its redirect URI (the app's callback)
 //   OIDC_ACCOUNTS                       {"id": {claims…}, …}: the accounts that
 //                                       exist, each id being its subject
+//   OIDC_SIGNING_ALG                    RS256 (default) or ES256: how ID tokens
+//                                       are signed
 //
 // Log-in without a browser: GET /test/log-in-as/ID sets a cookie naming the
 // account; the interaction page then logs that account in and grants consent
@@ -17,7 +19,10 @@ import http from 'node:http';
 import Provider from 'oidc-provider';
 
 const accounts = JSON.parse(process.env.OIDC_ACCOUNTS || '{}');
-const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const signingAlg = process.env.OIDC_SIGNING_ALG || 'RS256';
+const signingKey = (signingAlg === 'ES256'
+  ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey;
 
 let provider;
 
@@ -81,6 +86,7 @@ server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
       redirect_uris: [process.env.OIDC_REDIRECT_URI],
       grant_types: ['authorization_code'],
       response_types: ['code'],
+      id_token_signed_response_alg: signingAlg,
     }],
     async findAccount(_ctx, id) {
       if (!(id in accounts)) return undefined;
@@ -96,7 +102,7 @@ server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: { devInteractions: { enabled: false } },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
-    jwks: { keys: [{ ...signingKey.export({ format: 'jwk' }), kid: 'test-key', alg: 'RS256', use: 'sig' }] },
+    jwks: { keys: [{ ...signingKey.export({ format: 'jwk' }), kid: 'test-key', alg: signingAlg, use: 'sig' }] },
   });
   provider.on('server_error', (_ctx, error) => process.stderr.write(`server_error: ${error.stack}\n`));
   process.stdout.write(`listening ${port}\n`);
