@@ -309,6 +309,10 @@ async fn sso_only_refuses_local_passwords() {
         !login.contains("type=\"password\""),
         "no password form: {login}"
     );
+    assert!(
+        !login.contains("href=\"/signup"),
+        "no sign-up link: {login}"
+    );
     let refused = browser.log_in_with("local@example.com", PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(

@@ -126,11 +126,3 @@ pub async fn callback(
     );
     Ok(response)
 }
-
-/// The log-in button's target, for templates.
-pub fn start_path(next: &str) -> String {
-    format!(
-        "/auth/oidc/start?next={}",
-        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    )
-}
