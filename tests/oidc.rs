@@ -188,6 +188,17 @@ async fn id_tokens_signed_with_an_algorithm_the_provider_names_verify() {
 }
 
 #[tokio::test]
+async fn signing_keys_the_provider_rotated_are_fetched_again() {
+    let (mut provider, app) = provider_and_app(&[]).await;
+    let before = sso_as(&provider, &app, &following_browser(), "grace").await;
+    let id = signed_in_as(&app, before, "grace@example.com").await;
+    // The restarted provider signs with a key the app did not see at start-up.
+    provider.restart().await;
+    let after = sso_as(&provider, &app, &following_browser(), "grace").await;
+    assert_eq!(signed_in_as(&app, after, "grace@example.com").await, id);
+}
+
+#[tokio::test]
 async fn the_role_claim_makes_instructors() {
     let (provider, app) = provider_and_app(&[
         "--oidc-role-claim",

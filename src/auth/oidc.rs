@@ -10,7 +10,9 @@
 //! [`SingleSignOn::finish`] takes that row back by its `state`, exchanges the
 //! code (with the PKCE verifier), verifies the ID token (signature by the
 //! provider's keys, issuer, audience, expiry, nonce, access-token hash) and
-//! reads the person's claims. What the account is made of from them is
+//! reads the person's claims. An ID token signed with a key the provider did
+//! not publish at start-up has the keys fetched again (the provider rotated
+//! them) and is checked once more. What the account is made of from them is
 //! [`crate::auth::identities`]' business.
 
 use std::collections::HashMap;
@@ -23,9 +25,10 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata,
 };
 use openidconnect::{
-    AccessTokenHash, AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, UserInfoClaims,
+    AccessTokenHash, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId,
+    ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
+    JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    Scope, SignatureVerificationError, TokenResponse, UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -54,7 +57,13 @@ type Client = CoreClient<
 
 /// A configured OpenID provider.
 pub struct SingleSignOn {
-    client: Client,
+    /// Rebuilt with fresh keys when the provider rotates them.
+    client: std::sync::RwLock<Client>,
+    /// As discovered (the keys' URL; the client is rebuilt from it).
+    metadata: CoreProviderMetadata,
+    client_id: ClientId,
+    client_secret: Option<ClientSecret>,
+    redirect: RedirectUrl,
     http: ProviderHttp,
     /// The issuer, as the provider names itself (identities are keyed by it).
     pub issuer: String,
@@ -160,16 +169,22 @@ impl SingleSignOn {
         let discovered_issuer = metadata.issuer().to_string();
         let redirect = RedirectUrl::new(format!("{public_url}{CALLBACK_PATH}"))
             .context("--public-url does not make a callback URL")?;
+        let client_id = ClientId::new(client_id.clone());
+        let client_secret = settings.oidc_client_secret.clone().map(ClientSecret::new);
         let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(client_id.clone()),
-            settings.oidc_client_secret.clone().map(ClientSecret::new),
+            metadata.clone(),
+            client_id.clone(),
+            client_secret.clone(),
         )
-        .set_redirect_uri(redirect);
+        .set_redirect_uri(redirect.clone());
         let name = settings.oidc_name.trim();
         Ok(Some(Self {
             issuer: discovered_issuer,
-            client,
+            client: std::sync::RwLock::new(client),
+            metadata,
+            client_id,
+            client_secret,
+            redirect,
             http,
             name: if name.is_empty() {
                 "single sign-on".to_string()
@@ -188,7 +203,7 @@ impl SingleSignOn {
     pub async fn begin(&self, db: &PgPool, next: &str) -> Result<(String, String), sqlx::Error> {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = self
-            .client
+            .client()
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 CsrfToken::new_random,
@@ -239,8 +254,8 @@ impl SingleSignOn {
         let refused = |what: &str, error: &dyn std::error::Error| {
             SignInError::Provider(format!("{what}: {}", error_chain(error)))
         };
-        let token = self
-            .client
+        let mut client = self.client();
+        let token = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| refused("no token endpoint", &e))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
@@ -250,9 +265,19 @@ impl SingleSignOn {
         let id_token = token
             .id_token()
             .ok_or_else(|| SignInError::Provider("the provider sent no ID token".into()))?;
-        let verifier = self.client.id_token_verifier();
+        let nonce = Nonce::new(pending.nonce);
+        let unknown_key = matches!(
+            id_token.claims(&client.id_token_verifier(), &nonce),
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey
+            ))
+        );
+        if unknown_key {
+            client = self.refresh_keys().await?;
+        }
+        let verifier = client.id_token_verifier();
         let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce))
+            .claims(&verifier, &nonce)
             .map_err(|e| refused("the ID token does not verify", &e))?;
         // The access token (used for the user-info request) is the one this
         // ID token was issued with.
@@ -285,9 +310,8 @@ impl SingleSignOn {
         // The user-info response fills in what the ID token left out (many
         // providers put only `sub` there) and carries the role claim; the
         // crate checks that it is about the same subject.
-        if let Ok(request) = self
-            .client
-            .user_info(token.access_token().clone(), Some(claims.subject().clone()))
+        if let Ok(request) =
+            client.user_info(token.access_token().clone(), Some(claims.subject().clone()))
         {
             let info: UserInfoClaims<OtherClaims, CoreGenderClaim> = request
                 .request_async(&self.http)
@@ -312,6 +336,40 @@ impl SingleSignOn {
             ));
         }
         Ok((identity, pending.next_path))
+    }
+
+    /// The client as it stands (cheap to clone; the lock is never held
+    /// across an `.await`).
+    fn client(&self) -> Client {
+        self.client
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Fetches the provider's signing keys again and rebuilds the client
+    /// with them.
+    async fn refresh_keys(&self) -> Result<Client, SignInError> {
+        let keys = JsonWebKeySet::fetch_async(self.metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|e| {
+                SignInError::Provider(format!(
+                    "the provider's signing keys cannot be fetched: {}",
+                    error_chain(&e)
+                ))
+            })?;
+        tracing::info!(issuer = %self.issuer, "the OpenID provider's signing keys fetched again");
+        let client = CoreClient::from_provider_metadata(
+            self.metadata.clone().set_jwks(keys),
+            self.client_id.clone(),
+            self.client_secret.clone(),
+        )
+        .set_redirect_uri(self.redirect.clone());
+        *self
+            .client
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = client.clone();
+        Ok(client)
     }
 
     /// Instructor when the role claim (a string or a list of strings)

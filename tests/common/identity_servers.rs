@@ -135,7 +135,9 @@ impl SmtpServer {
 pub struct OpenIdProvider {
     /// Its issuer URL, `http://127.0.0.1:PORT`.
     pub issuer: String,
-    _process: Child,
+    port: u16,
+    env: Vec<(&'static str, String)>,
+    process: Child,
 }
 
 impl OpenIdProvider {
@@ -149,24 +151,35 @@ impl OpenIdProvider {
         accounts: &serde_json::Value,
         signing_alg: &str,
     ) -> Self {
-        let accounts = accounts.to_string();
-        let (process, port, _) = start_node(
-            "oidc",
-            "provider.js",
-            &["0"],
-            &[
-                ("OIDC_CLIENT_ID", client_id),
-                ("OIDC_CLIENT_SECRET", secret),
-                ("OIDC_REDIRECT_URI", redirect_uri),
-                ("OIDC_ACCOUNTS", &accounts),
-                ("OIDC_SIGNING_ALG", signing_alg),
-            ],
-        )
-        .await;
+        let env = vec![
+            ("OIDC_CLIENT_ID", client_id.to_string()),
+            ("OIDC_CLIENT_SECRET", secret.to_string()),
+            ("OIDC_REDIRECT_URI", redirect_uri.to_string()),
+            ("OIDC_ACCOUNTS", accounts.to_string()),
+            ("OIDC_SIGNING_ALG", signing_alg.to_string()),
+        ];
+        let (process, port) = Self::spawn(0, &env).await;
         Self {
             issuer: format!("http://127.0.0.1:{port}"),
-            _process: process,
+            port,
+            env,
+            process,
         }
+    }
+
+    async fn spawn(port: u16, env: &[(&'static str, String)]) -> (Child, u16) {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (process, port, _) =
+            start_node("oidc", "provider.js", &[&port.to_string()], &env).await;
+        (process, port)
+    }
+
+    /// Stops it and starts it again on the same address: the same issuer
+    /// and client, a new signing key (a key rotation), no sessions.
+    pub async fn restart(&mut self) {
+        self.process.kill().await.expect("the provider stops");
+        let (process, _) = Self::spawn(self.port, &self.env).await;
+        self.process = process;
     }
 
     /// Makes the provider log `browser` in as `account` at its next

@@ -20,6 +20,7 @@ import Provider from 'oidc-provider';
 
 const accounts = JSON.parse(process.env.OIDC_ACCOUNTS || '{}');
 const signingAlg = process.env.OIDC_SIGNING_ALG || 'RS256';
+// A new key, with a new key id, at every start: a restart is a key rotation.
 const signingKey = (signingAlg === 'ES256'
   ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
   : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey;
@@ -102,7 +103,7 @@ server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: { devInteractions: { enabled: false } },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
-    jwks: { keys: [{ ...signingKey.export({ format: 'jwk' }), kid: 'test-key', alg: signingAlg, use: 'sig' }] },
+    jwks: { keys: [{ ...signingKey.export({ format: 'jwk' }), kid: crypto.randomBytes(8).toString('hex'), alg: signingAlg, use: 'sig' }] },
   });
   provider.on('server_error', (_ctx, error) => process.stderr.write(`server_error: ${error.stack}\n`));
   process.stdout.write(`listening ${port}\n`);
