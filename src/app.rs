@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(crate::web::events::stream))
         .merge(crate::web::auth::routes())
         .merge(crate::web::password_reset::routes())
+        .merge(crate::web::oidc::routes())
         .merge(crate::web::account::routes())
         .merge(crate::web::cohorts::routes())
         .merge(crate::web::learn::routes())

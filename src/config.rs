@@ -216,7 +216,7 @@ impl Default for Housekeeping {
 }
 
 /// How people get into their accounts besides a local password: a reset
-/// link by mail, off until configured.
+/// link by mail and single sign-on, off until configured.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AccountSettings {
     /// The address people reach Lockstep at (`https://lockstep.example.com`):
@@ -234,6 +234,52 @@ pub struct AccountSettings {
     /// from `--public-url`).
     #[arg(long, env = "LOCKSTEP_MAIL_FROM")]
     pub mail_from: Option<String>,
+
+    /// Single sign-on with OpenID Connect.
+    #[command(flatten)]
+    pub single_sign_on: SingleSignOnSettings,
+}
+
+/// Single sign-on through the operator's OpenID provider (authorization
+/// code flow with PKCE), off until `--oidc-issuer` is set.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SingleSignOnSettings {
+    /// The OpenID provider's issuer URL (`https://id.example.com/realms/corp`);
+    /// discovered at start-up. Needs `--public-url` (the callback is
+    /// `<public url>/auth/oidc/callback`) and `--oidc-client-id`.
+    #[arg(long, env = "LOCKSTEP_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// Lockstep's client id at the provider.
+    #[arg(long, env = "LOCKSTEP_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// Lockstep's client secret at the provider (none: a public client, PKCE only).
+    #[arg(long, env = "LOCKSTEP_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// The provider's name on the log-in button ("Log in with NAME").
+    #[arg(long, env = "LOCKSTEP_OIDC_NAME", default_value = "single sign-on")]
+    pub oidc_name: String,
+
+    /// A claim (from the user-info response) whose value, or one of whose
+    /// values, `--oidc-instructor-value` makes an instructor at each sign-in
+    /// (learner otherwise; admins stay admins). Unset: roles are Lockstep's.
+    #[arg(long, env = "LOCKSTEP_OIDC_ROLE_CLAIM")]
+    pub oidc_role_claim: Option<String>,
+
+    /// The role claim's value that means instructor.
+    #[arg(
+        long,
+        env = "LOCKSTEP_OIDC_INSTRUCTOR_VALUE",
+        default_value = "instructor"
+    )]
+    pub oidc_instructor_value: String,
+
+    /// Single sign-on only: local passwords are refused (log-in, sign-up and
+    /// password reset).
+    #[arg(long, env = "LOCKSTEP_SSO_ONLY")]
+    pub sso_only: bool,
 }
 
 /// `--public-url`: an http(s) origin, without a trailing slash.

@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web app (the default): with no DATABASE_URL it starts a private PostgreSQL under the data dir.
-    Serve(ServeSettings),
+    Serve(Box<ServeSettings>),
     /// Run a grading pool only, against the shared DATABASE_URL (to add grading capacity).
     Worker {
         /// Jobs graded at once (default: one per core).
@@ -193,8 +193,8 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        match cli.command.unwrap_or(Command::Serve(cli.serve)) {
-            Command::Serve(serve) => lockstep::server::serve(cli.settings, serve)
+        match cli.command.unwrap_or(Command::Serve(Box::new(cli.serve))) {
+            Command::Serve(serve) => lockstep::server::serve(cli.settings, *serve)
                 .await
                 .map(|()| ExitCode::SUCCESS),
             Command::User(command) => lockstep::auth::commands::run(&cli.settings, command)

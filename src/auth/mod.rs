@@ -8,12 +8,16 @@
 //! Passwords are Argon2id ([`password`]); sessions live in PostgreSQL with a
 //! short in-process cache ([`session`]); log-in and sign-up attempts are
 //! throttled with counters in PostgreSQL ([`rate_limit`]). A forgotten
-//! password is reset by a one-use link sent by mail ([`password_reset`]). Operators manage accounts with `lockstep user …`
+//! password is reset by a one-use link sent by mail ([`password_reset`]).
+//! Single sign-on with an OpenID provider ([`oidc`]) signs in to accounts
+//! linked by the provider's identity ([`identities`]). Operators manage accounts with `lockstep user …`
 //! ([`commands`]).
 
 pub mod api_tokens;
 pub mod cohorts;
 pub mod commands;
+pub mod identities;
+pub mod oidc;
 pub mod password;
 pub mod password_reset;
 pub mod rate_limit;
@@ -36,13 +40,16 @@ pub struct Auth {
 }
 
 /// The ways into an account a web node offers besides a local password (a
-/// reset link by mail), as configured ([`crate::config::AccountSettings`]).
+/// reset link by mail, single sign-on), as configured
+/// ([`crate::config::AccountSettings`]).
 #[derive(Debug, Default)]
 pub struct SignInMethods {
     /// Where people reach Lockstep (`--public-url`): links are made from it.
     pub public_url: Option<String>,
     /// The SMTP relay for reset links.
     pub mailer: Option<crate::mail::Mailer>,
+    /// The OpenID provider, discovered at start-up.
+    pub single_sign_on: Option<oidc::SingleSignOn>,
 }
 
 impl SignInMethods {
@@ -63,14 +70,32 @@ impl SignInMethods {
             }
             None => None,
         };
+        let single_sign_on =
+            oidc::SingleSignOn::discover(&settings.single_sign_on, settings.public_url.as_deref())
+                .await?;
         Ok(Self {
             public_url: settings.public_url.clone(),
             mailer,
+            single_sign_on,
         })
     }
 
-    /// The relay and the public URL, when password reset is offered.
+    /// The relay and the public URL, when password reset is offered (never
+    /// with `--sso-only`: there are no local passwords to reset).
     pub fn password_reset(&self) -> Option<(&crate::mail::Mailer, &str)> {
+        if !self.local_passwords() {
+            return None;
+        }
         self.mailer.as_ref().zip(self.public_url.as_deref())
+    }
+
+    /// Whether local passwords may be used (log-in, sign-up): not with `--sso-only`.
+    pub fn local_passwords(&self) -> bool {
+        !self.single_sign_on.as_ref().is_some_and(|sso| sso.sso_only)
+    }
+
+    /// The single sign-on button's label, when single sign-on is configured.
+    pub fn single_sign_on_name(&self) -> Option<&str> {
+        self.single_sign_on.as_ref().map(|sso| sso.name.as_str())
     }
 }

@@ -4,6 +4,8 @@
 //! filled back in — except passwords, which are never echoed. A failed
 //! log-in says only "email or password is incorrect", and costs the same
 //! time whether or not the email exists (see [`password::verify`]).
+//! With `--sso-only` the password forms are refused (403) and the log-in
+//! page offers only single sign-on ([`crate::web::oidc`]).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -32,7 +34,8 @@ pub fn routes() -> Router<AppState> {
 /// Where to go after signing in (`?next=` on the form pages).
 #[derive(Debug, Default, Deserialize)]
 pub struct Next {
-    next: Option<String>,
+    /// The local path to go to.
+    pub next: Option<String>,
 }
 
 /// A message per rejected field, plus one for the whole form.
@@ -78,6 +81,35 @@ pub struct LoginPage {
     errors: FieldErrors,
     /// Whether "Forgot your password?" is offered.
     password_reset: bool,
+    /// The single sign-on button's label, when it is configured.
+    single_sign_on: Option<String>,
+    /// Whether the password form is offered (not with `--sso-only`).
+    local_passwords: bool,
+}
+
+impl LoginPage {
+    fn new(state: &AppState, email: String, next: String, errors: FieldErrors) -> Self {
+        Self {
+            layout: Layout::new(state, "Log in"),
+            email,
+            next,
+            errors,
+            password_reset: state.sign_in.password_reset().is_some(),
+            single_sign_on: state.sign_in.single_sign_on_name().map(str::to_string),
+            local_passwords: state.sign_in.local_passwords(),
+        }
+    }
+}
+
+/// The refusal of a password form under `--sso-only`.
+fn passwords_off(state: &AppState) -> AppError {
+    let name = state
+        .sign_in
+        .single_sign_on_name()
+        .unwrap_or("single sign-on");
+    AppError::Forbidden(format!(
+        "Lockstep passwords are off here: Log in with {name} from the log-in page."
+    ))
 }
 
 /// The sign-up form's fields.
@@ -112,6 +144,9 @@ pub async fn signup_form(
     if visitor.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
+    if !state.sign_in.local_passwords() {
+        return Err(passwords_off(&state));
+    }
     let page = SignupPage {
         layout: Layout::new(&state, "Sign up"),
         email: String::new(),
@@ -130,6 +165,9 @@ pub async fn signup(
     visitor: Visitor,
     Form(form): Form<SignupForm>,
 ) -> Result<Response, AppError> {
+    if !state.sign_in.local_passwords() {
+        return Err(passwords_off(&state));
+    }
     let next = visitor::local_path(form.next.as_deref());
     let mut errors = FieldErrors::default();
     let email = Email::parse(&form.email)
@@ -181,13 +219,7 @@ pub async fn login_form(
     if visitor.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    let page = LoginPage {
-        layout: Layout::new(&state, "Log in"),
-        email: String::new(),
-        next,
-        errors: FieldErrors::default(),
-        password_reset: state.sign_in.password_reset().is_some(),
-    };
+    let page = LoginPage::new(&state, String::new(), next, FieldErrors::default());
     Ok(Html(render(&page)?).into_response())
 }
 
@@ -198,6 +230,9 @@ pub async fn login(
     visitor: Visitor,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
+    if !state.sign_in.local_passwords() {
+        return Err(passwords_off(&state));
+    }
     let next = visitor::local_path(form.next.as_deref());
     let email = form.email.trim();
     let mut errors = FieldErrors::default();
@@ -228,13 +263,7 @@ pub async fn login(
             _ => errors.form = Some("Email or password is incorrect.".into()),
         }
     }
-    let page = LoginPage {
-        layout: Layout::new(&state, "Log in"),
-        email: email.to_string(),
-        next,
-        errors,
-        password_reset: state.sign_in.password_reset().is_some(),
-    };
+    let page = LoginPage::new(&state, email.to_string(), next, errors);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response())
 }
 

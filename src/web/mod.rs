@@ -21,6 +21,7 @@ pub mod extract;
 pub mod health;
 pub mod instructor;
 pub mod learn;
+pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod password_reset;

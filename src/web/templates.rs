@@ -17,6 +17,8 @@ pub struct Layout {
     pub user: Option<crate::auth::User>,
     /// The CSRF token every form on the page carries (also in a `<meta>` for scripts).
     pub csrf_token: String,
+    /// Whether "Sign up" is offered (not with `--sso-only`).
+    pub sign_up: bool,
 }
 
 impl Layout {
@@ -30,6 +32,7 @@ impl Layout {
             title: title.to_string(),
             stylesheet: state.assets.url("style.css"),
             script: state.assets.url("app.js"),
+            sign_up: state.sign_in.local_passwords(),
         }
     }
 }

@@ -67,7 +67,7 @@ pub fn session_cookie_name(https: bool) -> String {
     cookie_name(SESSION_COOKIE, https)
 }
 
-fn cookie_name(name: &str, https: bool) -> String {
+pub(crate) fn cookie_name(name: &str, https: bool) -> String {
     if https {
         format!("{HOST_PREFIX}{name}")
     } else {
@@ -332,7 +332,7 @@ pub fn clear_session_cookie(https: bool) -> HeaderValue {
 }
 
 /// A cookie named `name` (with the `__Host-` prefix over HTTPS).
-fn cookie(name: &str, value: &str, max_age: Option<u64>, https: bool) -> HeaderValue {
+pub(crate) fn cookie(name: &str, value: &str, max_age: Option<u64>, https: bool) -> HeaderValue {
     let name = cookie_name(name, https);
     let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(seconds) = max_age {
@@ -341,7 +341,7 @@ fn cookie(name: &str, value: &str, max_age: Option<u64>, https: bool) -> HeaderV
     if https {
         cookie.push_str("; Secure");
     }
-    HeaderValue::from_str(&cookie).expect("cookie values are hex")
+    HeaderValue::from_str(&cookie).expect("cookie values are hex or base64url")
 }
 
 fn sets_cookie(response: &Response, name: &str) -> bool {
@@ -353,7 +353,7 @@ fn sets_cookie(response: &Response, name: &str) -> bool {
         .any(|v| v.split_once('=').is_some_and(|(n, _)| n == name))
 }
 
-fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()

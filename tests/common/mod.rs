@@ -215,17 +215,39 @@ pub async fn spawn_app_behind(
 /// `lockstep serve` would parse them (`--smtp-url`, `--mail-from`); the
 /// public URL is the app's own address.
 pub async fn spawn_app_with_accounts(db: PgPool, args: &[&str]) -> TestApp {
+    // The public URL must be known before the app binds: a free port, chosen here.
+    spawn_app_with_accounts_at(db, free_port(), args).await
+}
+
+/// A port free at the moment (for an address that must be known before
+/// the server that uses it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// [`spawn_app_with_accounts`] on `port` (its public URL
+/// `http://127.0.0.1:port`, known to an OpenID provider started before).
+pub async fn spawn_app_with_accounts_at(db: PgPool, port: u16, args: &[&str]) -> TestApp {
+    try_spawn_app_with_accounts_at(db, port, args)
+        .await
+        .expect("the app builds")
+}
+
+/// [`spawn_app_with_accounts_at`], or why the app does not start.
+pub async fn try_spawn_app_with_accounts_at(
+    db: PgPool,
+    port: u16,
+    args: &[&str],
+) -> anyhow::Result<TestApp> {
     use clap::Parser;
     #[derive(Parser)]
     struct Args {
         #[command(flatten)]
         accounts: lockstep::config::AccountSettings,
     }
-    // The public URL must be known before the app binds: a free port, chosen here.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
     let public_url = format!("http://127.0.0.1:{port}");
     let accounts = Args::parse_from(
         ["lockstep", "--public-url", public_url.as_str()]
@@ -238,7 +260,7 @@ pub async fn spawn_app_with_accounts(db: PgPool, args: &[&str]) -> TestApp {
         accounts,
         ..serve_settings()
     };
-    spawn_app_with_serve(db, serve).await
+    try_spawn_application(db, settings(), serve, None).await
 }
 
 /// Starts the app against `db` with the web settings `serve` (its `listen`
@@ -255,9 +277,19 @@ pub async fn spawn_application(
     serve: ServeSettings,
     grading: Option<Grading>,
 ) -> TestApp {
-    let app = Application::with_programme(settings, programme(), Some(&serve), grading)
+    try_spawn_application(db, settings, serve, grading)
         .await
-        .expect("the app builds");
+        .expect("the app builds")
+}
+
+/// [`spawn_application`], or why the application does not build.
+pub async fn try_spawn_application(
+    db: PgPool,
+    settings: Settings,
+    serve: ServeSettings,
+    grading: Option<Grading>,
+) -> anyhow::Result<TestApp> {
+    let app = Application::with_programme(settings, programme(), Some(&serve), grading).await?;
     let addr = app.local_addr().expect("a web node has an address");
     let metrics_addr = app.metrics_addr();
     let shutdown = app.shutdown();
@@ -272,14 +304,14 @@ pub async fn spawn_application(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    TestApp {
+    Ok(TestApp {
         base_url: format!("http://{addr}"),
         addr,
         metrics_addr,
         db,
         client,
         shutdown,
-    }
+    })
 }
 
 /// The grader's data dir, shared by every test binary so the dependency
