@@ -77,7 +77,17 @@ async fn run() -> anyhow::Result<()> {
         allow_no_cgroup: !lockstep::grading::sandbox::cgroup::available(),
         ..default_settings()
     };
-    lockstep::cli::prepare_grader(&prepared).await?;
+    // Through the release binary: the sandbox's helper is the running
+    // executable, which in this process is the benchmark, not `lockstep`.
+    let status = Command::new(&helper)
+        .args(["grader", "prepare", "--data-dir"])
+        .arg(&bench_dir)
+        .arg("--grader-deps")
+        .arg(&workspace)
+        .arg("--curriculum")
+        .arg(root.join("curriculum"))
+        .status()?;
+    anyhow::ensure!(status.success(), "lockstep grader prepare failed");
     let db = lockstep::db::connect(&url, 10).await?;
     // The benchmark's own scratch database: start from an empty queue.
     sqlx::query!("TRUNCATE submissions CASCADE")
