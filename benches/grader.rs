@@ -447,6 +447,17 @@ fn grade_from_command_line(
     Ok(elapsed)
 }
 
+/// The flags of every direct rustc build: the judge's own
+/// (`src/grading/judge/rustc.rs`), so the floor compiles what the grader does.
+const DIRECT_RUSTC_FLAGS: &[&str] = &[
+    "--edition",
+    "2024",
+    "-C",
+    "debuginfo=0",
+    "-C",
+    "strip=debuginfo",
+];
+
 /// One direct rustc build of `code` as a binary against the prebuilt rlibs.
 fn direct_example_build(
     manifest: &deps::Manifest,
@@ -457,15 +468,7 @@ fn direct_example_build(
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("main.rs"), format!("{code}\n// direct\n"))?;
     let mut command = Command::new(manifest.toolchain.join("bin/rustc"));
-    command.args([
-        "--edition",
-        "2024",
-        "-C",
-        "debuginfo=0",
-        "-C",
-        "strip=debuginfo",
-        "-L",
-    ]);
+    command.args(DIRECT_RUSTC_FLAGS).arg("-L");
     command.arg(format!("dependency={}", manifest.deps_dir.display()));
     for (name, file) in &manifest.externs {
         command.args([
@@ -561,15 +564,7 @@ impl DirectRustc {
 
     fn rustc(&self, args: &[&str]) -> anyhow::Result<()> {
         let mut command = Command::new(&self.rustc);
-        command.args([
-            "--edition",
-            "2024",
-            "-C",
-            "debuginfo=0",
-            "-C",
-            "strip=debuginfo",
-            "-L",
-        ]);
+        command.args(DIRECT_RUSTC_FLAGS).arg("-L");
         command.arg(format!("dependency={}", self.deps_dir.display()));
         for name_and_path in &self.externs {
             command.args(["--extern", name_and_path]);
