@@ -75,7 +75,7 @@ async fn run() -> anyhow::Result<()> {
         curriculum: Some(root.join("curriculum")),
         grader_deps: Some(workspace.clone()),
         allow_no_cgroup: !lockstep::grading::sandbox::cgroup::available(),
-        ..default_settings()
+        ..Settings::from_environment()
     };
     // Through the release binary: the sandbox's helper is the running
     // executable, which in this process is the benchmark, not `lockstep`.
@@ -589,16 +589,4 @@ fn given_tests(exercise: &Exercise) -> &lockstep::curriculum::GivenTests {
             panic!("the benchmark needs an exercise with given tests")
         }
     }
-}
-
-/// The binary's default settings (flags and environment), for the fields a
-/// benchmark does not set itself.
-fn default_settings() -> Settings {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Args {
-        #[command(flatten)]
-        settings: Settings,
-    }
-    Args::parse_from(["lockstep"]).settings
 }

@@ -146,7 +146,7 @@ async fn run() -> Result<()> {
         curriculum: Some(root.join("curriculum")),
         grader_deps: Some(root.join("grader/deps")),
         allow_no_cgroup,
-        ..default_settings()
+        ..Settings::from_environment()
     };
     let serve = ServeSettings {
         listen: "127.0.0.1:0".parse()?,
@@ -804,16 +804,4 @@ impl Learner {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
-}
-
-/// The binary's default settings (flags and environment), for the fields a
-/// benchmark does not set itself.
-fn default_settings() -> Settings {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Args {
-        #[command(flatten)]
-        settings: Settings,
-    }
-    Args::parse_from(["lockstep"]).settings
 }

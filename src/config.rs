@@ -113,6 +113,18 @@ pub struct Ceiling {
 }
 
 impl Settings {
+    /// The settings `lockstep` runs with given no flags: each default, or
+    /// its environment variable where set (benchmarks and tests start here).
+    pub fn from_environment() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Args {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        Args::parse_from(["lockstep"]).settings
+    }
+
     /// The programme's directory: `--curriculum`, or the built-in programme
     /// extracted under the data dir.
     pub fn curriculum_dir(&self) -> anyhow::Result<PathBuf> {

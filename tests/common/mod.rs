@@ -108,13 +108,7 @@ pub fn programme() -> Arc<Programme> {
 /// programme and the grader's workspace are read from the source tree (the
 /// tests of the built-in copies run the binary: tests/lifecycle.rs).
 pub fn settings() -> Settings {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Args {
-        #[command(flatten)]
-        settings: Settings,
-    }
-    let mut settings = Args::parse_from(["lockstep"]).settings;
+    let mut settings = Settings::from_environment();
     settings.curriculum = Some(source_tree().join("curriculum"));
     settings.grader_deps = Some(source_tree().join("grader/deps"));
     settings
