@@ -73,14 +73,23 @@ pub async fn grade_file(
         .map_err(|e| anyhow::anyhow!("the curriculum is invalid: {e}"))?
         .with_context(|| format!("no exercise {exercise_id:?} (see `lockstep curriculum list`)"))?;
     let code = read_code(file)?;
+    let started = std::time::Instant::now();
     let judge = judge(settings).await?;
+    let judge_ready = started.elapsed();
     // The verdict, then its build kept in the cache before the process ends.
-    let verdict = tokio::task::spawn_blocking(move || {
+    let (verdict, graded) = tokio::task::spawn_blocking(move || {
         let verdict = judge.grade(&exercise, &code, Mode::Submit, None);
+        let graded = started.elapsed();
         judge.settle();
-        verdict
+        (verdict, graded)
     })
     .await?;
+    tracing::debug!(
+        judge_ready_ms = judge_ready.as_millis() as u64,
+        graded_ms = graded.as_millis() as u64,
+        stored_ms = started.elapsed().as_millis() as u64,
+        "graded from the command line"
+    );
     report(&verdict, as_json)
 }
 

@@ -221,6 +221,23 @@ async fn a_helper_fork_bomb_and_attacks_on_pid_1_are_contained() {
 }
 
 #[tokio::test]
+async fn the_job_sees_its_own_cgroup_as_the_root_and_no_host_path() {
+    if !lockstep::grading::sandbox::cgroup::available() {
+        eprintln!("no cgroups here (not root?): no job cgroup to look at");
+        return;
+    }
+    // The job enters its cgroup before its cgroup namespace is made, so
+    // the host's hierarchy (and the helper's pid in the cgroup's name)
+    // stays out of sight: every line reads `…:/`.
+    let steps = run(vec![helper_step(&["/usr/bin/cat", "/proc/self/cgroup"])]).await;
+    let seen = &steps[0].stdout;
+    assert!(steps[0].succeeded() && !seen.is_empty(), "{:?}", steps[0]);
+    for line in seen.lines() {
+        assert!(line.ends_with(":/"), "the job sees a cgroup path: {seen}");
+    }
+}
+
+#[tokio::test]
 async fn memory_outside_the_address_space_is_capped_by_the_cgroup() {
     if !lockstep::grading::sandbox::cgroup::available() {
         eprintln!("no cgroups here (not root?): the memory budget rests on rlimits");

@@ -138,7 +138,7 @@ pub struct BuildCache {
     dir: PathBuf,
     capacity_bytes: u64,
     /// Bytes stored, as last counted (None: not counted yet).
-    size: Mutex<Option<u64>>,
+    size: Arc<Mutex<Option<u64>>>,
     /// Jobs whose artifacts are still to be stored ([`Self::storing`]).
     stores: Mutex<usize>,
     stored: Condvar,
@@ -201,10 +201,21 @@ impl BuildCache {
         fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the build cache {}", dir.display()))?;
         sweep_leftovers(dir);
+        // Counted in the background: a short-lived process (`lockstep
+        // grade`) would otherwise walk the whole cache on its way out. A put
+        // that comes first counts for itself.
+        let size = Arc::new(Mutex::new(None));
+        std::thread::spawn({
+            let (dir, size) = (dir.to_path_buf(), size.clone());
+            move || {
+                let total = stored_bytes(&entries_in(&dir));
+                lock(&size).get_or_insert(total);
+            }
+        });
         Ok(Self {
             dir: dir.to_path_buf(),
             capacity_bytes,
-            size: Mutex::new(None),
+            size,
             stores: Mutex::new(0),
             stored: Condvar::new(),
         })
@@ -301,7 +312,7 @@ impl BuildCache {
         let mut size = lock(&self.size);
         let total = match *size {
             Some(total) => total + added,
-            None => self.entries().iter().map(|e| e.bytes).sum(),
+            None => stored_bytes(&entries_in(&self.dir)),
         };
         *size = Some(if total > self.capacity_bytes {
             self.evict_to(self.capacity_bytes * 9 / 10)
@@ -313,9 +324,9 @@ impl BuildCache {
     /// Removes entries, least recently used first, until at most `target`
     /// bytes remain; returns what remains.
     fn evict_to(&self, target: u64) -> u64 {
-        let mut entries = self.entries();
+        let mut entries = entries_in(&self.dir);
         entries.sort_by_key(|e| e.used);
-        let mut total: u64 = entries.iter().map(|e| e.bytes).sum();
+        let mut total = stored_bytes(&entries);
         for entry in entries {
             if total <= target {
                 break;
@@ -332,28 +343,33 @@ impl BuildCache {
         total
     }
 
-    fn entries(&self) -> Vec<Stored> {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        dir.flatten()
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .filter_map(|e| {
-                let used = e.metadata().ok()?.modified().ok()?;
-                let bytes = fs::metadata(e.path().join(ARTIFACT)).ok()?.len();
-                Some(Stored {
-                    path: e.path(),
-                    used,
-                    bytes,
-                })
-            })
-            .collect()
-    }
-
     /// Bytes held now (counted on disk).
     pub fn size(&self) -> u64 {
-        self.entries().iter().map(|e| e.bytes).sum()
+        stored_bytes(&entries_in(&self.dir))
     }
+}
+
+/// The entries of the cache in `dir`.
+fn entries_in(dir: &Path) -> Vec<Stored> {
+    let Ok(dir) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| {
+            let used = e.metadata().ok()?.modified().ok()?;
+            let bytes = fs::metadata(e.path().join(ARTIFACT)).ok()?.len();
+            Some(Stored {
+                path: e.path(),
+                used,
+                bytes,
+            })
+        })
+        .collect()
+}
+
+fn stored_bytes(entries: &[Stored]) -> u64 {
+    entries.iter().map(|e| e.bytes).sum()
 }
 
 /// Removes what a process that died while storing or evicting left behind
@@ -366,11 +382,16 @@ fn sweep_leftovers(dir: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        // By name first: every open of the cache passes here, and a stat per
+        // entry of a full cache is most of its cost.
+        if !(name.starts_with(".new-") || name.starts_with(".old-")) {
+            continue;
+        }
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 600));
-        if (name.starts_with(".new-") || name.starts_with(".old-")) && stale {
+        if stale {
             let _ = fs::remove_dir_all(entry.path());
         }
     }

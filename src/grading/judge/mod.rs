@@ -310,18 +310,17 @@ impl Judge {
             // Nothing left to run (a prebuild of something already built).
             return Ok(reports.into_iter().map(|(_, report)| report).collect());
         }
-        // The artifacts are stored after the verdict is out; identical jobs
-        // wait for them (their flight ends once they are stored).
+        // Each artifact is stored as it arrives, while the job's later steps
+        // run; identical jobs wait for them (their flight ends when the
+        // last is stored and `keep` is dropped).
         let store = cache.storing();
-        let keep: KeepArtifacts = Box::new(move |steps, artifacts| {
-            for (index, artifact) in &artifacts {
-                if let Some(key) = &keys[*index]
-                    && let Err(error) = store.cache().put(key, &steps[*index], &artifact.0)
-                {
-                    tracing::warn!(error = format!("{error:#}"), "cannot keep a build artifact");
-                }
+        let keep: KeepArtifacts = Box::new(move |index, step, artifact| {
+            let _landing = (&flight, &store);
+            if let Some(Some(key)) = keys.get(index)
+                && let Err(error) = store.cache().put(key, step, &artifact.0)
+            {
+                tracing::warn!(error = format!("{error:#}"), "cannot keep a build artifact");
             }
-            drop(flight);
         });
         let mut report = self.launch(steps, reused, progress, Some(keep))?;
         for (index, cached) in reports {

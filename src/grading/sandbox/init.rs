@@ -43,7 +43,7 @@ use seccompiler::BpfProgram;
 use super::cgroup::JobCgroup;
 use super::root::{enter_root, enter_run_root, job_path, stage_root, stage_run_template};
 use super::{
-    Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Step, StepReport, copy_artifact,
+    Exit, Isolation, JobReport, SandboxEvent, SandboxSpec, Sent, Step, StepReport, copy_artifact,
     copy_artifact_out, paths, read_artifact_length, read_frame, seccomp, write_frame,
 };
 
@@ -91,6 +91,7 @@ fn run_helper() -> Result<()> {
     // Unprivileged, the process limit counts the user's other processes too.
     let existing_tasks = if root { 0 } else { count_tasks_of(outer_uid) };
 
+    let (joined_r, joined_w) = pipe2(OFlag::O_CLOEXEC)?;
     let (ready_r, ready_w) = pipe2(OFlag::O_CLOEXEC)?;
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC)?;
     let (report_r, report_w) = pipe2(OFlag::O_CLOEXEC)?;
@@ -98,38 +99,33 @@ fn run_helper() -> Result<()> {
     // started no threads), so the child may run arbitrary code after fork.
     match unsafe { fork() }? {
         ForkResult::Child => {
-            drop((ready_r, go_w, report_r));
+            drop((joined_w, ready_r, go_w, report_r));
             // Only this process answers on stdout, and it closes stdout
             // before the teardown; the sandbox must not hold it open.
-            let code = match silence_stdout()
-                .and_then(|()| stage2(&spec, root, ready_w, go_r, report_w, existing_tasks))
-            {
-                Ok(()) => 0,
-                Err(error) => {
-                    eprintln!("sandbox setup: {error:#}");
-                    1
-                }
+            let pipes = Stage2Pipes {
+                joined: joined_r,
+                ready: ready_w,
+                go: go_r,
+                report: report_w,
             };
+            let code =
+                match silence_stdout().and_then(|()| stage2(&spec, root, pipes, existing_tasks)) {
+                    Ok(()) => 0,
+                    Err(error) => {
+                        eprintln!("sandbox setup: {error:#}");
+                        1
+                    }
+                };
             // SAFETY: _exit skips atexit handlers and buffers we do not own.
             unsafe { libc::_exit(code) }
         }
         ForkResult::Parent { child } => {
-            drop((ready_w, go_r, report_w));
-            let mut byte = [0u8; 1];
-            fs::File::from(ready_r)
-                .read_exact(&mut byte)
-                .context("the sandbox did not start")?;
-            // Map the job's root to an unprivileged host id.
-            fs::write(format!("/proc/{child}/setgroups"), "deny")?;
-            fs::write(
-                format!("/proc/{child}/uid_map"),
-                format!("0 {outer_uid} 1\n"),
-            )?;
-            fs::write(
-                format!("/proc/{child}/gid_map"),
-                format!("0 {outer_gid} 1\n"),
-            )?;
+            drop((joined_r, ready_w, go_r, report_w));
             // One memory and process budget for the whole job, where we may.
+            // Joining a cgroup waits for the kernel (an RCU grace period
+            // under v1, ~20 ms), so it is done while the child stages the
+            // root; the child enters its own cgroup namespace only after,
+            // so the job sees its cgroup as the root of the hierarchy.
             let budget_mb = spec.budget.memory_mb + spec.scratch_mb + 64;
             let processes = spec.budget.processes + 8;
             // Not the pid alone: pids wrap around (fast under a fork bomb)
@@ -151,32 +147,48 @@ fn run_helper() -> Result<()> {
                     .add(child.as_raw())
                     .context("cannot enter the job's cgroup")?;
             }
+            fs::File::from(joined_w).write_all(&[1])?;
+            let mut byte = [0u8; 1];
+            fs::File::from(ready_r)
+                .read_exact(&mut byte)
+                .context("the sandbox did not start")?;
+            // Map the job's root to an unprivileged host id.
+            fs::write(format!("/proc/{child}/setgroups"), "deny")?;
+            fs::write(
+                format!("/proc/{child}/uid_map"),
+                format!("0 {outer_uid} 1\n"),
+            )?;
+            fs::write(
+                format!("/proc/{child}/gid_map"),
+                format!("0 {outer_gid} 1\n"),
+            )?;
             let setup_started = started.elapsed();
             fs::File::from(go_w).write_all(&[1])?;
             let mut from_job = fs::File::from(report_r);
-            let report = match read_frame(&mut from_job, 16 * 1024 * 1024) {
-                Ok(report) => report,
-                Err(_) => {
+            let mut stdout = std::io::stdout().lock();
+            // Artifacts are passed on as they come; the report last.
+            let mut report = loop {
+                let Ok(frame) = read_frame(&mut from_job, 16 * 1024 * 1024) else {
+                    drop(stdout);
                     let status = waitpid(child, None)?;
                     bail!("the sandbox ended without a report ({status:?})");
+                };
+                match serde_json::from_slice::<Sent>(&frame).context("unreadable sandbox report")? {
+                    Sent::Artifact { .. } => {
+                        write_frame(&mut stdout, &frame)?;
+                        let length = read_artifact_length(&mut from_job)?;
+                        copy_artifact(&mut from_job, &mut stdout, length)?;
+                        stdout.flush()?;
+                    }
+                    Sent::Report(report) => break report,
                 }
             };
-            let mut report: JobReport =
-                serde_json::from_slice(&report).context("unreadable sandbox report")?;
             report.setup_ms += setup_started.as_millis() as u64;
             report.oom_killed = cgroup.as_ref().is_some_and(JobCgroup::oom_killed);
-            // Answer now: the teardown below (namespaces, cgroup) is nobody's
-            // wait. The artifacts follow the report as they came.
-            {
-                let mut stdout = std::io::stdout().lock();
-                write_frame(&mut stdout, &serde_json::to_vec(&report)?)?;
-                let sent = report.steps.iter().filter(|s| s.artifact_sent).count();
-                for _ in 0..sent {
-                    let length = read_artifact_length(&mut from_job)?;
-                    copy_artifact(&mut from_job, &mut stdout, length)?;
-                }
-                stdout.flush()?;
-            }
+            // Answer now: the teardown below (namespaces, cgroup) is nobody's wait.
+            write_frame(&mut stdout, &serde_json::to_vec(&Sent::Report(report))?)?;
+            stdout.flush()?;
+            drop(stdout);
             silence_stdout()?;
             waitpid(child, None)?;
             if let Some(cgroup) = cgroup {
@@ -194,14 +206,30 @@ fn run_helper() -> Result<()> {
 /// namespace comes after: the binds are then locked read-only for the job.
 /// Unprivileged, the user namespace comes first and the user's own
 /// permissions reach the toolchain.
+/// The pipes between the helper and the sandbox it builds.
+struct Stage2Pipes {
+    /// The helper put the child in the job's cgroup.
+    joined: OwnedFd,
+    /// The child made its namespaces (the helper may now map its ids).
+    ready: OwnedFd,
+    /// The ids are mapped.
+    go: OwnedFd,
+    /// The job's report and artifacts.
+    report: OwnedFd,
+}
+
 fn stage2(
     spec: &SandboxSpec,
     as_root: bool,
-    ready: OwnedFd,
-    go: OwnedFd,
-    report: OwnedFd,
+    pipes: Stage2Pipes,
     existing_tasks: u64,
 ) -> Result<()> {
+    let Stage2Pipes {
+        joined,
+        ready,
+        go,
+        report,
+    } = pipes;
     prctl::set_pdeathsig(Signal::SIGKILL)?;
     let setup_started = Instant::now();
     let isolation = CloneFlags::CLONE_NEWUSER
@@ -215,10 +243,13 @@ fn stage2(
         unshare(CloneFlags::CLONE_NEWNS).context("new mount namespace")?;
         stage_root(spec)?;
     }
+    let mut byte = [0u8; 1];
+    fs::File::from(joined)
+        .read_exact(&mut byte)
+        .context("not put in the job's cgroup")?;
     unshare(isolation)
         .context("cannot create namespaces (are unprivileged user namespaces disabled?)")?;
     fs::File::from(ready).write_all(&[1])?;
-    let mut byte = [0u8; 1];
     fs::File::from(go)
         .read_exact(&mut byte)
         .context("no uid map")?;
@@ -234,10 +265,11 @@ fn stage2(
     // SAFETY: still single-threaded.
     match unsafe { fork() }? {
         ForkResult::Child => {
-            let mut report = fs::File::from(report);
-            let result = stage3(spec, existing_tasks).and_then(|(mut job_report, steps)| {
+            let mut out = fs::File::from(report);
+            let result = stage3(spec, existing_tasks, &mut out).and_then(|mut job_report| {
                 job_report.setup_ms = setup_ms;
-                send_report(&job_report, &steps, &mut report)
+                let sent = Sent::Report(job_report);
+                Ok(write_frame(&mut out, &serde_json::to_vec(&sent)?)?)
             });
             let code = match result {
                 Ok(()) => 0,
@@ -257,8 +289,9 @@ fn stage2(
     }
 }
 
-/// PID 1 of the job: mounts `/proc`, then runs the steps one after another.
-fn stage3(spec: &SandboxSpec, existing_tasks: u64) -> Result<(JobReport, Vec<Step>)> {
+/// PID 1 of the job: mounts `/proc`, then runs the steps one after another,
+/// sending each artifact to `out` as soon as its step has made it.
+fn stage3(spec: &SandboxSpec, existing_tasks: u64, out: &mut fs::File) -> Result<JobReport> {
     prctl::set_pdeathsig(Signal::SIGKILL)?;
     // Nothing in the job may ptrace or read the memory of this process.
     prctl::set_dumpable(false)?;
@@ -321,21 +354,24 @@ fn stage3(spec: &SandboxSpec, existing_tasks: u64) -> Result<(JobReport, Vec<Ste
             Isolation::Run { .. } => &filters.run,
         };
         let mut report = run_step(step, filters, existing_tasks)?;
-        report.artifact_sent = report.succeeded()
-            && step
-                .artifact
-                .as_ref()
-                .is_some_and(|a| job_path(&a.path).is_ok_and(|p| p.is_file()));
+        if report.succeeded()
+            && let Some(artifact) = &step.artifact
+            && let Ok(path) = job_path(&artifact.path)
+            && path.is_file()
+        {
+            // Sent before any later step runs: what the cache keeps is
+            // what the compiler made, whatever the job's own code does next.
+            report.artifact_sent = true;
+            send_artifact(out, index, &report, &path)?;
+        }
         stopped = step.must_succeed && !report.succeeded();
         steps.push(report);
     }
-    let report = JobReport {
+    Ok(JobReport {
         steps,
-        artifacts: Vec::new(),
         setup_ms: 0,
         oom_killed: false,
-    };
-    Ok((report, job))
+    })
 }
 
 /// The helper's stdin, unbuffered: the spec is read by the helper and the
@@ -372,17 +408,16 @@ fn read_job() -> Result<Vec<Step>> {
     Ok(steps)
 }
 
-/// The report (a frame of JSON), then the artifact of each step that
-/// sent one, read from `/job` now that no step runs any more.
-fn send_report(report: &JobReport, steps: &[Step], out: &mut fs::File) -> Result<()> {
-    write_frame(out, &serde_json::to_vec(report)?)?;
-    for (step, step_report) in steps.iter().zip(&report.steps) {
-        if let (Some(artifact), true) = (&step.artifact, step_report.artifact_sent) {
-            let mut file = fs::File::open(job_path(&artifact.path)?)?;
-            let length = file.metadata()?.len();
-            copy_artifact(&mut file, out, length)?;
-        }
-    }
+/// The artifact of step `index` at `path`: a frame naming it, then its bytes.
+fn send_artifact(out: &mut fs::File, index: usize, step: &StepReport, path: &Path) -> Result<()> {
+    let sent = Sent::Artifact {
+        index,
+        step: step.clone(),
+    };
+    write_frame(out, &serde_json::to_vec(&sent)?)?;
+    let mut file = fs::File::open(path)?;
+    let length = file.metadata()?.len();
+    copy_artifact(&mut file, out, length)?;
     Ok(())
 }
 

@@ -274,7 +274,7 @@ pub struct StepReport {
     /// Not run: its artifact came from the build cache.
     #[serde(default)]
     pub reused: bool,
-    /// Its artifact follows the report (it succeeded and was not reused).
+    /// Its artifact was sent back (it succeeded and was not reused).
     #[serde(default)]
     pub artifact_sent: bool,
 }
@@ -325,9 +325,6 @@ impl StepReport {
 pub struct JobReport {
     /// One report per step (skipped steps included).
     pub steps: Vec<StepReport>,
-    /// The artifacts sent back: step index and contents.
-    #[serde(skip)]
-    pub artifacts: Vec<(usize, Bytes)>,
     /// Time to set the sandbox up.
     pub setup_ms: u64,
     /// Whether the kernel killed a process of the job for exceeding the
@@ -519,9 +516,21 @@ impl Sandbox {
     }
 }
 
-/// Takes the artifacts a job sent back (step index and contents), with the
-/// job's step reports.
-pub type KeepArtifacts = Box<dyn FnOnce(&[StepReport], Vec<(usize, Bytes)>) + Send>;
+/// What a sandbox sends back, in order: each artifact as soon as the step
+/// that made it has succeeded (the frame, then its bytes as
+/// [`copy_artifact`] writes them), then the job's report.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Sent {
+    /// Step `index` made an artifact; `step` is its report.
+    Artifact { index: usize, step: StepReport },
+    /// The job is over.
+    Report(JobReport),
+}
+
+/// Takes each artifact a job sends back (step index, the step's report and
+/// the contents) as it arrives, on a thread of its own; dropped once the
+/// job has sent everything.
+pub type KeepArtifacts = Box<dyn FnMut(usize, &StepReport, Bytes) + Send>;
 
 /// A helper building (or done building) a sandbox, waiting for its job.
 /// Dropping it ends the helper.
@@ -550,9 +559,9 @@ impl Started {
         self.finish_keeping(steps, reused, progress, None)
     }
 
-    /// [`Self::finish`], but with `keep`, the report comes back as soon as
-    /// it is read and the artifacts go to `keep` after it, on another
-    /// thread: nobody waits for them to cross the pipes.
+    /// [`Self::finish`], giving each artifact to `keep` as it arrives
+    /// (while the job's later steps still run); without `keep` they are
+    /// dropped.
     pub fn finish_keeping(
         self,
         steps: Vec<Step>,
@@ -579,37 +588,32 @@ impl Started {
         });
         let (report_sender, report_receiver) = std::sync::mpsc::channel::<Result<JobReport>>();
         std::thread::spawn(move || {
-            let report = read_frame(&mut stdout, MAX_REPORT_BYTES)
-                .map_err(anyhow::Error::from)
-                .and_then(|frame| Ok(serde_json::from_slice::<JobReport>(&frame)?));
-            let read_artifacts = |stdout: &mut std::process::ChildStdout, steps: &[StepReport]| {
-                let mut artifacts = Vec::new();
-                for (index, step) in steps.iter().enumerate() {
-                    if step.artifact_sent {
-                        artifacts.push((index, Bytes(read_artifact(stdout)?)));
+            // Artifacts are kept on a thread of their own (written to the
+            // build cache while the tests run), so the report never waits
+            // behind a write to disk.
+            let (artifact_sender, artifacts) =
+                std::sync::mpsc::channel::<(usize, StepReport, Bytes)>();
+            if let Some(mut keep) = keep {
+                std::thread::spawn(move || {
+                    for (index, step, artifact) in artifacts {
+                        keep(index, &step, artifact);
                     }
-                }
-                Ok::<_, anyhow::Error>(artifacts)
-            };
-            match (report, keep) {
-                (Ok(report), Some(keep)) => {
-                    let steps = report.steps.clone();
-                    let _ = report_sender.send(Ok(report));
-                    if let Ok(artifacts) = read_artifacts(&mut stdout, &steps) {
-                        keep(&steps, artifacts);
-                    }
-                }
-                (Ok(mut report), None) => {
-                    let read = read_artifacts(&mut stdout, &report.steps).map(|artifacts| {
-                        report.artifacts = artifacts;
-                        report
-                    });
-                    let _ = report_sender.send(read);
-                }
-                (Err(error), _) => {
-                    let _ = report_sender.send(Err(error));
-                }
+                });
             }
+            let read = (|| -> Result<JobReport> {
+                loop {
+                    let frame = read_frame(&mut stdout, MAX_REPORT_BYTES)?;
+                    match serde_json::from_slice::<Sent>(&frame)? {
+                        Sent::Artifact { index, step } => {
+                            let artifact = Bytes(read_artifact(&mut stdout)?);
+                            let _ = artifact_sender.send((index, step, artifact));
+                        }
+                        Sent::Report(report) => return Ok(report),
+                    }
+                }
+            })();
+            drop(artifact_sender);
+            let _ = report_sender.send(read);
         });
         let progress = progress.cloned();
         let err_reader = std::thread::spawn(move || {
