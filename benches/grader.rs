@@ -47,17 +47,11 @@ async fn run() -> anyhow::Result<()> {
         .expect("benchmark exercise exists");
     let solution = std::fs::read_to_string(exercise.dir.join("solution.rs"))?;
 
-    // The helper binary must be a release build of `lockstep`.
-    let helper = root.join("target/release/lockstep");
-    let status = Command::new("cargo")
-        .args(["build", "--release", "--quiet", "--bin", "lockstep"])
-        .current_dir(&root)
-        .status()?;
-    anyhow::ensure!(
-        status.success() && helper.exists(),
-        "cannot build the lockstep binary"
-    );
-
+    // The sandbox's helper: the `lockstep` binary cargo built for this
+    // benchmark, with the bench (release) profile. Building it again here
+    // with `cargo build --release` would rebuild half the tree on every run
+    // (the two builds' environments differ) and outdate the other.
+    let helper = PathBuf::from(env!("CARGO_BIN_EXE_lockstep"));
     let workspace = root.join("grader/deps");
     // The dependency cache the pool will use, for the direct-rustc baseline.
     let manifest = deps::prepare(&workspace, &bench_dir, &|| false)?;
@@ -102,7 +96,7 @@ async fn run() -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let grading = Grading {
         config: PoolConfig::with_workers(cores),
-        helper,
+        helper: helper.clone(),
     };
     let app = Application::with_programme(settings, programme.clone(), None, Some(grading)).await?;
     let stop = app.shutdown();
@@ -138,11 +132,7 @@ async fn run() -> anyhow::Result<()> {
         // The same code again: its library and tests come from the build cache.
         resubmitted.push(submit_and_wait(&db, exercise, &solution, round).await?);
         std::fs::write(&cli_file, variant(&solution, 5000 + round))?;
-        command_line.push(grade_from_command_line(
-            &helper_path(&root),
-            &bench_dir,
-            &cli_file,
-        )?);
+        command_line.push(grade_from_command_line(&helper, &bench_dir, &cli_file)?);
     }
 
     // Two direct builds at a time (the machine's cores), 20 in all.
@@ -418,10 +408,6 @@ async fn wait_done_any(db: &sqlx::PgPool, id: i64) -> anyhow::Result<()> {
         anyhow::ensure!(Instant::now() < deadline, "job {id} timed out");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-fn helper_path(root: &Path) -> PathBuf {
-    root.join("target/release/lockstep")
 }
 
 /// `lockstep grade` from the command line, as a learner or author would

@@ -104,13 +104,9 @@ async fn run() -> Result<()> {
     let bench_dir = root.join("target/soak-data");
     std::fs::create_dir_all(&bench_dir)?;
 
-    // The workers run the release binary, as operators would.
-    let helper = root.join("target/release/lockstep");
-    let built = std::process::Command::new("cargo")
-        .args(["build", "--release", "--quiet", "--bin", "lockstep"])
-        .current_dir(&root)
-        .status()?;
-    anyhow::ensure!(built.success() && helper.exists(), "cannot build lockstep");
+    // The workers run the binary cargo built for this benchmark (the bench
+    // profile is the release one), as operators would.
+    let helper = PathBuf::from(env!("CARGO_BIN_EXE_lockstep"));
     println!("preparing the grader's dependency cache…");
     lockstep::grading::deps::prepare(&root.join("grader/deps"), &bench_dir, &|| false)?;
 
