@@ -180,7 +180,11 @@ fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // A log line that cannot be written (stderr's reader is gone) is
+        // dropped; by default tracing reports it with `eprintln!`, which
+        // panics on the same closed pipe.
+        .log_internal_errors(false);
     match cli.settings.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().with_current_span(true).init(),

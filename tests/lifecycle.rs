@@ -391,3 +391,40 @@ fn sigterm_while_the_private_database_is_created_stops_it_again() {
         "no private PostgreSQL left behind"
     );
 }
+
+#[test]
+fn a_server_whose_log_reader_is_gone_still_stops_cleanly() {
+    // `lockstep serve 2>&1 | head`, or a log collector that died: every log
+    // line after that fails to write, which must not bring the server down
+    // or leave its database running.
+    use std::io::BufRead;
+    let data_dir = temp_data_dir();
+    let mut child = serve_command(&data_dir)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = std::time::Instant::now();
+    loop {
+        let line = log
+            .next()
+            .expect("the server logs until it listens")
+            .unwrap();
+        if line.contains("listening on http://") {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no listening line");
+    }
+    drop(log);
+    let mut server = Server {
+        child,
+        lines: std::sync::mpsc::channel().1,
+    };
+    let (status, _) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !lockstep::db::embedded::is_running(&data_dir),
+        "no private PostgreSQL left behind"
+    );
+}
