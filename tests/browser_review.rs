@@ -130,6 +130,49 @@ async fn a_learner_reviews_a_pull_request_by_mouse_and_keyboard_and_sees_the_key
     let count = browser.wait_for("#mark-count", 5).await;
     assert!(browser.text(&count).await.contains("2 lines marked"));
 
+    // The marks are kept as they are made: a reload brings both back,
+    // with their categories and comment, and not the removed one.
+    browser
+        .wait_until(
+            "document.getElementById('marks-saved').textContent === 'Your marks are saved.'",
+            10,
+            "the marks are saved",
+        )
+        .await;
+    browser.goto(&url).await;
+    browser
+        .wait_until(
+            "document.querySelectorAll('tr.mark-editor').length === 2",
+            10,
+            "both marks are back after a reload",
+        )
+        .await;
+    let restored = browser
+        .execute(
+            "return [...document.querySelectorAll('tr.mark-editor')].map((row) =>
+                [row.dataset.line, row.querySelector('.mark-category').value,
+                 row.querySelector('.mark-comment').value]);",
+            json!([]),
+        )
+        .await;
+    let mut restored: Vec<(String, String, String)> =
+        serde_json::from_value(restored).expect("rows of three strings");
+    restored.sort();
+    let mut expected = vec![
+        (
+            defects[0].lines[0].to_string(),
+            defects[0].category.id().to_string(),
+            "The guard is held across the fan-out.".to_string(),
+        ),
+        (
+            defects[1].lines[0].to_string(),
+            wrong.to_string(),
+            String::new(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(restored, expected);
+
     let hand_in = browser.wait_for("#hand-in-review", 5).await;
     browser.click(&hand_in).await;
     let result = browser.wait_for("#review-result", 20).await;
