@@ -459,6 +459,39 @@ async fn the_cohorts_instructor_sees_the_defects_missed_most_and_each_result() {
         rows[2]
     );
 
+    // The hand-in is on Lea's timeline, with its score (two of three found).
+    let timeline = ines
+        .page(&format!(
+            "/instructor/cohorts/{}/learners/{}",
+            cohort.id, lea_user.id
+        ))
+        .await;
+    let title = &programme.exercise(EXERCISE).unwrap().title;
+    assert!(
+        timeline.contains(&format!(
+            "<a href=\"/instructor/cohorts/{}/exercises/{EXERCISE}\">Handed in the review “{title}”</a>",
+            cohort.id
+        )),
+        "{timeline}"
+    );
+    assert!(timeline.contains("not passed · 67%"), "{timeline}");
+    // The cohort's export of review hand-ins: Lea's and Max's, not Olga's.
+    let csv = ines
+        .page(&format!(
+            "/instructor/cohorts/{}/export/reviews.csv",
+            cohort.id
+        ))
+        .await;
+    assert!(
+        csv.contains(&format!(
+            "{lea_id},{},lea@example.com,{EXERCISE},0.667,false,found found missed,",
+            lea_user.id
+        )),
+        "{csv}"
+    );
+    assert!(csv.contains("max@example.com"), "{csv}");
+    assert!(!csv.contains("olga@example.com"), "{csv}");
+
     // Ines may read Lea's result; Otto, who does not teach her, may not.
     let result = ines.get(&format!("/api/reviews/{lea_id}")).await;
     assert_eq!(result.status(), StatusCode::OK);

@@ -540,6 +540,23 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
         ))
         .await;
     assert!(learner_page.contains("changes requested: 1 hand-in, best 5/14 points"));
+    // The hand-in is on the learner's timeline, linked to its scoring page.
+    let title = common::programme()
+        .exercise(EXERCISE)
+        .unwrap()
+        .title
+        .clone();
+    let timeline_entry = |id: i64| {
+        format!("<a href=\"/instructor/reviews/{id}\">Handed in “{title}” for review</a>")
+    };
+    assert!(
+        learner_page.contains(&timeline_entry(first)),
+        "{learner_page}"
+    );
+    assert!(
+        learner_page.contains("changes requested</"),
+        "{learner_page}"
+    );
 
     let second = hand_in_ok(
         &class.lea,
@@ -572,6 +589,44 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
     assert!(row.passed_at.is_some());
     assert_eq!(row.attempts, 2);
     assert_eq!(row.review_state.as_deref(), Some("accepted"));
+    let learner_page = class
+        .ines
+        .page(&format!(
+            "/instructor/cohorts/{}/learners/{}",
+            class.cohort, class.lea_user.id
+        ))
+        .await;
+    assert!(
+        learner_page.contains(&timeline_entry(second)),
+        "{learner_page}"
+    );
+    assert!(learner_page.contains("accepted · 14/14"), "{learner_page}");
+    // The written-work export has both hand-ins and who decided.
+    let csv = class
+        .ines
+        .page(&format!(
+            "/instructor/cohorts/{}/export/written.csv",
+            class.cohort
+        ))
+        .await;
+    let lea_id = class.lea_user.id;
+    assert!(
+        csv.starts_with("id,user_id,email,exercise_id,state,points,max_points,reviewer_email,created_at,reviewed_at\r\n")
+            || csv.starts_with("id,user_id,email,exercise_id,state,points,max_points,reviewer_email,created_at,reviewed_at\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "{first},{lea_id},lea@example.com,{EXERCISE},changes_requested,5,14,ines@example.com,"
+        )),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "{second},{lea_id},lea@example.com,{EXERCISE},accepted,14,14,ines@example.com,"
+        )),
+        "{csv}"
+    );
     // Both submissions stay in the learner's history, with their own decisions.
     let page = class.lea.page(&format!("/exercises/{EXERCISE}")).await;
     assert!(

@@ -114,6 +114,58 @@ pub const CONCEPT_CHECKS: Export = Export {
     ],
 };
 
+/// Every written hand-in of the cohort's learners (the text left out) and
+/// how its review stands.
+pub const WRITTEN: Export = Export {
+    sql: "SELECT w.id::text, w.user_id::text, u.email, w.exercise_id, w.state,
+                 w.points::text, w.max_points::text, r.email,
+                 to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                 to_char(w.reviewed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+            FROM cohort_members m
+            JOIN users u ON u.id = m.user_id
+            JOIN written_submissions w ON w.user_id = m.user_id
+            LEFT JOIN users r ON r.id = w.reviewer_id
+           WHERE m.cohort_id = $1
+           ORDER BY w.id",
+    columns: &[
+        ("id", Kind::Number),
+        ("user_id", Kind::Number),
+        ("email", Kind::Text),
+        ("exercise_id", Kind::Text),
+        // awaiting_review, changes_requested or accepted.
+        ("state", Kind::Text),
+        ("points", Kind::Number),
+        ("max_points", Kind::Number),
+        ("reviewer_email", Kind::Text),
+        ("created_at", Kind::Text),
+        ("reviewed_at", Kind::Text),
+    ],
+};
+
+/// Every code-review hand-in of the cohort's learners and its score.
+pub const REVIEWS: Export = Export {
+    sql: "SELECT v.id::text, v.user_id::text, u.email, v.exercise_id,
+                 round(v.score::numeric, 3)::text, v.passed::text,
+                 array_to_string(v.findings, ' '),
+                 to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+            FROM cohort_members m
+            JOIN users u ON u.id = m.user_id
+            JOIN review_submissions v ON v.user_id = m.user_id
+           WHERE m.cohort_id = $1
+           ORDER BY v.id",
+    columns: &[
+        ("id", Kind::Number),
+        ("user_id", Kind::Number),
+        ("email", Kind::Text),
+        ("exercise_id", Kind::Text),
+        ("score", Kind::Number),
+        ("passed", Kind::Bool),
+        // Per planted defect, in the exercise's order: found, half or missed.
+        ("findings", Kind::Text),
+        ("created_at", Kind::Text),
+    ],
+};
+
 /// One row per learner × exercise they opened or submitted (the matrix, long form).
 pub const PROGRESS: Export = Export {
     sql: "SELECT u.id::text, u.display_name, u.email, p.exercise_id,

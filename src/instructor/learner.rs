@@ -1,4 +1,5 @@
-//! One learner in depth: the timeline of lessons read and submissions made,
+//! One learner in depth: the timeline of lessons read, submissions made and
+//! written work and reviews handed in,
 //! and any submission with its verdict and the one before it (the diff
 //! between them is [`crate::progress::diff`]'s; instructors' comments on it
 //! are kept on the learner's side, in [`crate::progress::comments`]).
@@ -38,13 +39,42 @@ pub enum Event {
         /// When.
         at: OffsetDateTime,
     },
+    /// Handed in written work for an instructor to score.
+    Written {
+        /// `written_submissions.id`
+        id: i64,
+        /// The exercise.
+        exercise_id: String,
+        /// `awaiting_review`, `changes_requested` or `accepted`.
+        state: String,
+        /// The rubric's points, once scored.
+        points: Option<i32>,
+        /// The rubric's most points.
+        max_points: i32,
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Handed in a code review (scored against its key at once).
+    Review {
+        /// The exercise.
+        exercise_id: String,
+        /// Between 0 and 1.
+        score: f64,
+        /// Whether it passed.
+        passed: bool,
+        /// When.
+        at: OffsetDateTime,
+    },
 }
 
 impl Event {
     /// When it happened.
     pub fn at(&self) -> OffsetDateTime {
         match self {
-            Event::Lesson { at, .. } | Event::Submission { at, .. } => *at,
+            Event::Lesson { at, .. }
+            | Event::Submission { at, .. }
+            | Event::Written { at, .. }
+            | Event::Review { at, .. } => *at,
         }
     }
 }
@@ -54,7 +84,7 @@ pub const TIMELINE_LIMIT: i64 = 400;
 
 /// The learner's newest events, newest first.
 pub async fn timeline(db: &PgPool, learner_id: i64) -> sqlx::Result<Vec<Event>> {
-    let (visits, submissions) = tokio::try_join!(
+    let (visits, submissions, written, reviews) = tokio::try_join!(
         sqlx::query!(
             "SELECT module_id, lesson_id, first_at FROM lesson_visits WHERE user_id = $1
               ORDER BY first_at DESC LIMIT $2",
@@ -67,6 +97,20 @@ pub async fn timeline(db: &PgPool, learner_id: i64) -> sqlx::Result<Vec<Event>> 
                       verdict_status AS "verdict_status: Outcome", tests_passed, tests_total,
                       created_at
                  FROM submissions WHERE user_id = $1 ORDER BY id DESC LIMIT $2"#,
+            learner_id,
+            TIMELINE_LIMIT,
+        )
+        .fetch_all(db),
+        sqlx::query!(
+            "SELECT id, exercise_id, state, points, max_points, created_at
+               FROM written_submissions WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+            learner_id,
+            TIMELINE_LIMIT,
+        )
+        .fetch_all(db),
+        sqlx::query!(
+            "SELECT exercise_id, score, passed, created_at
+               FROM review_submissions WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
             learner_id,
             TIMELINE_LIMIT,
         )
@@ -87,6 +131,20 @@ pub async fn timeline(db: &PgPool, learner_id: i64) -> sqlx::Result<Vec<Event>> 
             tests_passed: s.tests_passed,
             tests_total: s.tests_total,
             at: s.created_at,
+        }))
+        .chain(written.into_iter().map(|w| Event::Written {
+            id: w.id,
+            exercise_id: w.exercise_id,
+            state: w.state,
+            points: w.points,
+            max_points: w.max_points,
+            at: w.created_at,
+        }))
+        .chain(reviews.into_iter().map(|r| Event::Review {
+            exercise_id: r.exercise_id,
+            score: r.score,
+            passed: r.passed,
+            at: r.created_at,
         }))
         .collect();
     events.sort_by_key(|e| std::cmp::Reverse(e.at()));

@@ -140,11 +140,13 @@ fn named_export(name: &str) -> Option<Export> {
         "tests" | "test-results" => Some(export::TEST_RESULTS),
         "submissions" => Some(export::SUBMISSIONS),
         "concept-checks" => Some(export::CONCEPT_CHECKS),
+        "written" => Some(export::WRITTEN),
+        "reviews" => Some(export::REVIEWS),
         _ => None,
     }
 }
 
-/// `GET /instructor/cohorts/{cohort}/export/{matrix|tests|submissions|concept-checks}.csv`
+/// `GET /instructor/cohorts/{cohort}/export/{matrix|tests|submissions|concept-checks|written|reviews}.csv`
 pub async fn export_csv(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -381,6 +381,11 @@ pub async fn charts(
     Ok(Html(render(&page)?))
 }
 
+/// An exercise's title (its id when the programme no longer has it).
+fn exercise_title<'a>(programme: &'a crate::curriculum::Programme, id: &'a str) -> &'a str {
+    programme.exercise(id).map_or(id, |e| e.title.as_str())
+}
+
 /// A timeline entry as shown.
 pub struct TimelineRow {
     at: String,
@@ -451,9 +456,7 @@ pub async fn learner(
                 tests_total,
                 at,
             } => {
-                let title = exercise_id
-                    .as_deref()
-                    .map(|e| programme.exercise(e).map_or(e, |x| x.title.as_str()));
+                let title = exercise_id.as_deref().map(|e| exercise_title(programme, e));
                 let what = match (mode, title) {
                     (Mode::Submit, Some(t)) => format!("Submitted “{t}”"),
                     (Mode::Visible, Some(t)) => format!("Ran the visible tests of “{t}”"),
@@ -470,6 +473,48 @@ pub async fn learner(
                     verdict,
                 }
             }
+            Event::Written {
+                id,
+                exercise_id,
+                state,
+                points,
+                max_points,
+                at,
+            } => TimelineRow {
+                at: when(at),
+                what: format!(
+                    "Handed in “{}” for review",
+                    exercise_title(programme, &exercise_id)
+                ),
+                link: Some(format!("/instructor/reviews/{id}")),
+                verdict: Some(match (state.as_str(), points) {
+                    ("accepted", Some(points)) => format!("accepted · {points}/{max_points}"),
+                    ("changes_requested", _) => "changes requested".to_string(),
+                    ("accepted", None) => "accepted".to_string(),
+                    _ => "awaiting review".to_string(),
+                }),
+            },
+            Event::Review {
+                exercise_id,
+                score,
+                passed,
+                at,
+            } => TimelineRow {
+                at: when(at),
+                what: format!(
+                    "Handed in the review “{}”",
+                    exercise_title(programme, &exercise_id)
+                ),
+                link: Some(format!(
+                    "/instructor/cohorts/{}/exercises/{exercise_id}",
+                    cohort.id
+                )),
+                verdict: Some(format!(
+                    "{} · {:.0}%",
+                    if passed { "passed" } else { "not passed" },
+                    score * 100.0
+                )),
+            },
         })
         .collect();
     let page = LearnerPage {
