@@ -6,6 +6,7 @@
 //! version of `http` (and of the ICU crates) into the build; the protocol we
 //! need is a dozen JSON endpoints.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -61,7 +62,10 @@ impl Driver {
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
+        // Its own process group: the browsers it starts go down with it
+        // (see Drop), even when a test panics before quitting its session.
         let child = Command::new(&chromedriver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -142,7 +146,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
         let _ = self.child.wait();
     }
 }
