@@ -110,6 +110,17 @@ const FULL_MARKS: &[(&str, &str)] = &[
     ("level.clarity", "2"),
 ];
 
+/// Lea's page in the instructor's dashboard (matrix row and timeline), as Ines sees it.
+async fn lea_as_ines_sees_her(class: &Class) -> String {
+    class
+        .ines
+        .page(&format!(
+            "/instructor/cohorts/{}/learners/{}",
+            class.cohort, class.lea_user.id
+        ))
+        .await
+}
+
 async fn decide(
     instructor: &Browser,
     id: i64,
@@ -532,13 +543,7 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
         csv.contains(&format!(",{EXERCISE},changes-requested,1,5,14,")),
         "{csv}"
     );
-    let learner_page = class
-        .ines
-        .page(&format!(
-            "/instructor/cohorts/{}/learners/{}",
-            class.cohort, class.lea_user.id
-        ))
-        .await;
+    let learner_page = lea_as_ines_sees_her(&class).await;
     assert!(learner_page.contains("changes requested: 1 hand-in, best 5/14 points"));
     // The hand-in is on the learner's timeline, linked to its scoring page.
     let title = common::programme()
@@ -589,13 +594,7 @@ async fn changes_requested_then_a_resubmission_is_accepted() {
     assert!(row.passed_at.is_some());
     assert_eq!(row.attempts, 2);
     assert_eq!(row.review_state.as_deref(), Some("accepted"));
-    let learner_page = class
-        .ines
-        .page(&format!(
-            "/instructor/cohorts/{}/learners/{}",
-            class.cohort, class.lea_user.id
-        ))
-        .await;
+    let learner_page = lea_as_ines_sees_her(&class).await;
     assert!(
         learner_page.contains(&timeline_entry(second)),
         "{learner_page}"
