@@ -48,32 +48,57 @@ impl Shutdown {
 
     /// Begins the shutdown on SIGINT (Ctrl-C) or SIGTERM; the returned task
     /// ends once either arrives or the shutdown began some other way.
+    ///
+    /// The signals are caught from the moment this returns, not from when
+    /// the task first runs: until then a SIGTERM would still have its
+    /// default action and kill the process mid-start (with a private
+    /// PostgreSQL half made or left running). Call it inside the runtime.
     pub fn on_signals(&self) -> tokio::task::JoinHandle<()> {
+        let signals = Signals::listen();
         let shutdown = self.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = signal() => shutdown.cancel(),
+                () = signals.recv() => shutdown.cancel(),
                 () = shutdown.cancelled() => {}
             }
         })
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                let _ = interrupt.await;
-                return;
-            }
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment this is made.
+struct Signals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .inspect_err(|error| tracing::warn!(%error, "cannot listen for {name}"))
+                .ok()
         };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
+        Self {
+            interrupt: listen(SignalKind::interrupt(), "SIGINT"),
+            terminate: listen(SignalKind::terminate(), "SIGTERM"),
+        }
+    }
+
+    /// Resolves on the first of them.
+    async fn recv(mut self) {
+        async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
+        }
     }
 }
 

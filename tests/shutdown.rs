@@ -36,3 +36,16 @@ async fn shutdown_ends_open_event_streams_at_once() {
         stopped.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_sigterm_right_after_listening_begins_is_caught_not_fatal() {
+    // On this current-thread runtime the listening task has not run yet
+    // when the signal comes: only listeners registered by `on_signals`
+    // itself catch it. Without them the default action ends this process.
+    let shutdown = lockstep::shutdown::Shutdown::new();
+    let _listening = shutdown.on_signals();
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), shutdown.cancelled())
+        .await
+        .expect("SIGTERM begins the shutdown");
+}
