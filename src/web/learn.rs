@@ -255,22 +255,13 @@ pub async fn exercise(
     if exercise.review().is_some() {
         return crate::web::review::page(&state, &user, exercise).await;
     }
-    let module = state
-        .programme
-        .module(&exercise.module_id)
-        .ok_or(AppError::NotFound)?;
+    let (module, previous, next) = crate::web::pages::exercise_place(&state, exercise)?;
     record::open_exercise(&state.db, user.id, &exercise.id).await?;
     let draft = drafts::load(&state.db, user.id, &exercise.id).await?;
     let progress = LearnerProgress::load(&state.db, user.id).await?;
     let revealed = record::hints_revealed(&state.db, user.id, &exercise.id)
         .await?
         .min(exercise.hints.len());
-    let position = module
-        .items
-        .iter()
-        .position(|item| matches!(item, Item::Exercise(e) if e.id == exercise.id))
-        .ok_or(AppError::NotFound)?;
-    let (previous, next) = crate::web::pages::neighbours(&state, module, position);
     let (code, version) = match draft {
         Some(draft) => (draft.code, draft.version),
         None => (exercise.starter.clone(), 0),

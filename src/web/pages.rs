@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::Html;
 
-use crate::curriculum::{Item, Module};
+use crate::curriculum::{Exercise, Item, Module};
 use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::templates::{CataloguePage, Layout, ModulePage, render};
@@ -32,6 +32,25 @@ pub async fn module(
         module,
     };
     Ok(Html(render(&page)?))
+}
+
+/// The module of `exercise` and the items before and after it in the
+/// programme (404 if the programme no longer places it).
+pub(crate) fn exercise_place<'a>(
+    state: &'a AppState,
+    exercise: &Exercise,
+) -> Result<(&'a Module, Option<&'a Item>, Option<&'a Item>), AppError> {
+    let module = state
+        .programme
+        .module(&exercise.module_id)
+        .ok_or(AppError::NotFound)?;
+    let position = module
+        .items
+        .iter()
+        .position(|item| matches!(item, Item::Exercise(e) if e.id == exercise.id))
+        .ok_or(AppError::NotFound)?;
+    let (previous, next) = neighbours(state, module, position);
+    Ok((module, previous, next))
 }
 
 /// The items before and after `position`, crossing into neighbouring modules.

@@ -144,21 +144,12 @@ pub async fn page(
     exercise: &Exercise,
 ) -> Result<Html<String>, AppError> {
     let review = exercise.review().ok_or(AppError::NotFound)?;
-    let module = state
-        .programme
-        .module(&exercise.module_id)
-        .ok_or(AppError::NotFound)?;
+    let (module, previous, next) = crate::web::pages::exercise_place(state, exercise)?;
     crate::progress::record::open_exercise(&state.db, user.id, &exercise.id).await?;
     let (progress, latest) = tokio::try_join!(
         LearnerProgress::load(&state.db, user.id),
         reviews::latest(&state.db, user.id, &exercise.id),
     )?;
-    let position = module
-        .items
-        .iter()
-        .position(|item| matches!(item, Item::Exercise(e) if e.id == exercise.id))
-        .ok_or(AppError::NotFound)?;
-    let (previous, next) = crate::web::pages::neighbours(state, module, position);
     let url = format!("/exercises/{}", exercise.id);
     let page = ReviewPage {
         layout: Layout::new(state, &exercise.title),

@@ -238,22 +238,13 @@ pub async fn page(
     exercise: &Exercise,
 ) -> Result<Html<String>, AppError> {
     let rubric = exercise.rubric().ok_or(AppError::NotFound)?;
-    let module = state
-        .programme
-        .module(&exercise.module_id)
-        .ok_or(AppError::NotFound)?;
+    let (module, previous, next) = crate::web::pages::exercise_place(state, exercise)?;
     crate::progress::record::open_exercise(&state.db, user.id, &exercise.id).await?;
     let (draft, progress, history) = tokio::try_join!(
         drafts::load(&state.db, user.id, &exercise.id),
         LearnerProgress::load(&state.db, user.id),
         written::history(&state.db, user.id, &exercise.id),
     )?;
-    let position = module
-        .items
-        .iter()
-        .position(|item| matches!(item, Item::Exercise(e) if e.id == exercise.id))
-        .ok_or(AppError::NotFound)?;
-    let (previous, next) = crate::web::pages::neighbours(state, module, position);
     let (text, version) = match draft {
         Some(draft) => (draft.code, draft.version),
         None => (exercise.starter.clone(), 0),
