@@ -72,6 +72,13 @@ async fn learn(
     child.wait_with_output().await.unwrap()
 }
 
+/// `lockstep learn download EXERCISE` in `home` (it must succeed); the project it made.
+async fn download(home: &Path, env: &[(&str, &str)]) -> PathBuf {
+    let downloaded = learn(home, &home.join("config"), env, &["download", EXERCISE], "").await;
+    assert!(downloaded.status.success(), "{}", text(&downloaded));
+    home.join(EXERCISE)
+}
+
 fn text(output: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -114,16 +121,7 @@ async fn download_test_locally_submit_and_the_pass_is_recorded() {
     let programme = common::programme();
     let exercise = programme.exercise(EXERCISE).unwrap();
 
-    let downloaded = learn(
-        &home,
-        &home.join("config"),
-        &env,
-        &["download", EXERCISE],
-        "",
-    )
-    .await;
-    assert!(downloaded.status.success(), "{}", text(&downloaded));
-    let project = home.join(EXERCISE);
+    let project = download(&home, &env).await;
     let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
     assert!(
         manifest.contains("name = \"feature_unification\""),
@@ -229,16 +227,7 @@ async fn a_draft_changed_in_the_browser_is_not_overwritten_without_confirmation(
         ("LOCKSTEP_SERVER", app.base_url.as_str()),
         ("LOCKSTEP_TOKEN", token.as_str()),
     ];
-    let downloaded = learn(
-        &home,
-        &home.join("config"),
-        &env,
-        &["download", EXERCISE],
-        "",
-    )
-    .await;
-    assert!(downloaded.status.success(), "{}", text(&downloaded));
-    let project = home.join(EXERCISE);
+    let project = download(&home, &env).await;
 
     // After the download, the learner edits the draft in a browser…
     let csrf = browser.csrf_token().await;
@@ -395,16 +384,7 @@ async fn a_read_only_token_downloads_but_cannot_hand_anything_in() {
         ("LOCKSTEP_TOKEN", token.as_str()),
     ];
 
-    let downloaded = learn(
-        &home,
-        &home.join("config"),
-        &env,
-        &["download", EXERCISE],
-        "",
-    )
-    .await;
-    assert!(downloaded.status.success(), "{}", text(&downloaded));
-    let project = home.join(EXERCISE);
+    let project = download(&home, &env).await;
 
     for args in [&["submit"][..], &["hint", EXERCISE][..]] {
         let refused = learn(&project, &home.join("config"), &env, args, "").await;
